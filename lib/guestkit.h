@@ -1,0 +1,164 @@
+/* libguestkit: virtual-machine storage and disk images.
+ *
+ * This header is the whole public API.  Every function is documented in
+ * guestkit(3).  Conventions:
+ *
+ * - Functions returning int return -1 on error; functions returning a
+ *   pointer return NULL on error.  The error message and errno are then
+ *   available from gk_last_error and gk_last_errno, and the handle's error
+ *   handler has been called exactly once.
+ * - Strings and lists returned to the caller are owned by the caller and
+ *   freed with free(3) or the gk_free_* function named beside them.
+ * - One handle must not be used by two threads at once; separate handles
+ *   may be used from separate threads freely.
+ */
+#ifndef GUESTKIT_H
+#define GUESTKIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GK_VERSION_MAJOR 0
+#define GK_VERSION_MINOR 1
+#define GK_VERSION_RELEASE 0
+
+typedef struct gk_h gk_h;
+
+/* Handle. */
+extern gk_h *gk_create (void);
+extern void gk_close (gk_h *h);
+extern const char *gk_version (void);
+
+/* Errors.  gk_last_error (NULL) returns the reason the last gk_create in
+ * this thread failed.
+ */
+typedef void (*gk_error_handler_cb) (gk_h *h, void *opaque, const char *msg);
+extern const char *gk_last_error (gk_h *h);
+extern int gk_last_errno (gk_h *h);
+extern void gk_set_error_handler (gk_h *h, gk_error_handler_cb cb,
+                                  void *opaque);
+extern gk_error_handler_cb gk_get_error_handler (gk_h *h, void **opaque_rtn);
+extern int gk_push_error_handler (gk_h *h, gk_error_handler_cb cb,
+                                  void *opaque);
+extern int gk_pop_error_handler (gk_h *h);
+
+/* Debugging and tracing. */
+#define GK_LOG_DEBUG 1
+#define GK_LOG_TRACE 2
+#define GK_LOG_WARNING 3
+typedef void (*gk_log_cb) (gk_h *h, void *opaque, int level, const char *msg);
+extern void gk_set_log_callback (gk_h *h, gk_log_cb cb, void *opaque);
+extern void gk_set_verbose (gk_h *h, int verbose);
+extern int gk_get_verbose (gk_h *h);
+extern void gk_set_trace (gk_h *h, int trace);
+extern int gk_get_trace (gk_h *h);
+
+/* Drives.  A drive is a local file or block device, or a URI
+ * (nbd://, iscsi://, rbd://, ssh://, http(s)://, ...).  Drives are
+ * read-only unless GK_DRIVE_READWRITE is given.  format NULL means probe
+ * (unsafe for untrusted raw images); blocksize 0 means the default.
+ */
+#define GK_DRIVE_READWRITE 1
+extern int gk_add_drive (gk_h *h, const char *path_or_uri,
+                         const char *format, int blocksize,
+                         unsigned flags);
+extern int gk_add_domain (gk_h *h, const char *name_or_uuid,
+                          const char *libvirt_uri, unsigned flags);
+extern size_t gk_nr_drives (gk_h *h);
+
+/* libvirt domains. */
+struct gk_domain {
+  char *name;
+  char *uuid;
+};
+extern int gk_list_domains (gk_h *h, const char *libvirt_uri,
+                            struct gk_domain **domains_rtn, size_t *n_rtn);
+extern void gk_free_domains (struct gk_domain *domains, size_t n);
+
+/* The appliance. */
+#define GK_ACCEL_AUTO 0
+#define GK_ACCEL_KVM 1
+#define GK_ACCEL_TCG 2
+extern int gk_set_accel (gk_h *h, int accel);
+extern int gk_get_accel (gk_h *h);
+extern int gk_set_launch_timeout (gk_h *h, int seconds);
+extern int gk_launch (gk_h *h);
+extern int gk_shutdown (gk_h *h);
+
+/* Block devices and filesystems. */
+extern char **gk_list_devices (gk_h *h);
+extern char **gk_list_filesystems (gk_h *h);
+extern char *gk_canonical_device_name (gk_h *h, const char *device);
+extern int gk_mount_ro (gk_h *h, const char *mountable,
+                        const char *mountpoint);
+extern int gk_umount_all (gk_h *h);
+
+struct gk_statvfs {
+  int64_t bsize;
+  int64_t frsize;
+  int64_t blocks;
+  int64_t bfree;
+  int64_t bavail;
+  int64_t files;
+  int64_t ffree;
+  int64_t favail;
+  int64_t fsid;
+  int64_t flag;
+  int64_t namemax;
+};
+extern int gk_statvfs (gk_h *h, const char *path, struct gk_statvfs *ret);
+
+/* Usage of every filesystem in the guest (virt-df). */
+struct gk_fs_usage {
+  char *device;          /* canonical device name: /dev/sda1, /dev/VG/LV, ... */
+  char *fstype;          /* vfs type: ext4, xfs, btrfs, vfat, ... */
+  char *skip_reason;     /* NULL, or why no usage is available */
+  struct gk_statvfs st;  /* valid only when skip_reason is NULL */
+};
+extern int gk_df (gk_h *h, struct gk_fs_usage **usage_rtn, size_t *n_rtn);
+extern void gk_free_fs_usage (struct gk_fs_usage *usage, size_t n);
+
+/* gk_df on each of several libvirt domains, each in its own appliance, up
+ * to max_threads at a time (0 = as many as memory and CPUs allow).  cb is
+ * called once per domain, in the order of the list, from the calling
+ * thread: status 0 with the usage; 1 if the domain's disks could not be
+ * added (skipped, as virt-df skips it); -1 with an error message.  Returns
+ * 0 if every domain's status was 0 or 1, else -1 (the error is set).
+ */
+typedef void (*gk_df_domain_cb) (void *opaque, const struct gk_domain *dom,
+                                 int status, const struct gk_fs_usage *usage,
+                                 size_t n, const char *message);
+extern int gk_df_domains (gk_h *h, const char *libvirt_uri,
+                          const struct gk_domain *domains, size_t n,
+                          size_t max_threads, gk_df_domain_cb cb,
+                          void *opaque);
+
+/* Operating system inspection. */
+struct gk_os_info {
+  char *root;            /* the root filesystem */
+  char *type;            /* linux, windows, ... */
+  char *distro;          /* debian, fedora, ... */
+  char *product_name;
+  int major_version;
+  int minor_version;
+  char *hostname;
+  char *arch;
+  char *package_format;  /* deb, rpm, ... */
+  char **mountpoints;    /* mountpoint, device, ... NULL */
+};
+extern char **gk_inspect_os (gk_h *h);
+extern struct gk_os_info *gk_inspect_get_info (gk_h *h, const char *root);
+extern void gk_free_os_info (struct gk_os_info *info);
+
+/* Free a NULL-terminated list of strings. */
+extern void gk_free_string_list (char **list);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GUESTKIT_H */

@@ -1,0 +1,104 @@
+/* libguestkit internals: the handle and helpers shared by the library's
+ * files.  Nothing here is exported (see guestkit.syms).
+ */
+#ifndef GUESTKIT_INTERNAL_H
+#define GUESTKIT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdarg.h>
+
+#include "guestkit.h"
+#include "vector.h"
+#include "cleanups.h"
+
+/* A drive as the engines need it. */
+struct drive {
+  char *path;            /* file path, or the path part of a URI */
+  char *protocol;        /* "file", "nbd", "iscsi", "rbd", ... */
+  char **servers;        /* NULL-terminated, NULL for files */
+  char *username;
+  char *secret;
+  char *format;          /* NULL = probe */
+  int blocksize;         /* 0 = default */
+  bool readonly;
+};
+DEFINE_VECTOR_TYPE (drive_vector, struct drive);
+
+struct error_handler {
+  gk_error_handler_cb cb;
+  void *opaque;
+};
+DEFINE_VECTOR_TYPE (error_handler_vector, struct error_handler);
+
+struct appliance;                /* appliance.c */
+
+struct gk_h {
+  /* Errors: the last one, and the handler stack (the top is in use). */
+  char *last_error;
+  int last_errno;
+  gk_error_handler_cb error_cb;
+  void *error_cb_opaque;
+  error_handler_vector error_stack;
+
+  /* Debugging. */
+  int verbose;
+  int trace;
+  gk_log_cb log_cb;
+  void *log_cb_opaque;
+
+  drive_vector drives;
+
+  /* Appliance settings and state. */
+  int accel;                     /* GK_ACCEL_* */
+  int launch_timeout;            /* seconds */
+  struct appliance *appliance;   /* NULL until first needed */
+};
+
+/* errors.c.  error() sets the handle's error and calls its handler once;
+ * perrorf() does the same with ": strerror(errno)" appended and errno kept.
+ */
+extern void gk_int_error_errno (gk_h *h, int errnum, const char *fs, ...)
+  __attribute__ ((format (printf, 3, 4)));
+extern void gk_int_perrorf (gk_h *h, const char *fs, ...)
+  __attribute__ ((format (printf, 2, 3)));
+#define error(h, fs, ...) gk_int_error_errno ((h), 0, (fs), ##__VA_ARGS__)
+#define error_errno(h, e, fs, ...) \
+  gk_int_error_errno ((h), (e), (fs), ##__VA_ARGS__)
+#define perrorf gk_int_perrorf
+extern void gk_int_set_create_error (const char *msg);
+
+/* handle.c: debug and trace messages (printed only when enabled). */
+extern void gk_int_debug (gk_h *h, const char *fs, ...)
+  __attribute__ ((format (printf, 2, 3)));
+extern void gk_int_trace (gk_h *h, const char *fs, ...)
+  __attribute__ ((format (printf, 2, 3)));
+extern void gk_int_warning (gk_h *h, const char *fs, ...)
+  __attribute__ ((format (printf, 2, 3)));
+#define debug(h, ...) gk_int_debug ((h), __VA_ARGS__)
+#define trace(h, ...) gk_int_trace ((h), __VA_ARGS__)
+#define warning(h, ...) gk_int_warning ((h), __VA_ARGS__)
+
+/* drives.c */
+extern void gk_int_free_drive (struct drive *drv);
+extern int gk_int_add_drive_struct (gk_h *h, struct drive *drv);
+extern int gk_int_parse_uri (gk_h *h, const char *uri, struct drive *drv);
+extern int gk_int_is_uri (const char *arg);
+
+/* domain.c: parse a libvirt domain's XML into drives (pure: no libvirt
+ * connection).  Returns the number of drives appended to *drives, or -1.
+ */
+extern int gk_int_drives_from_domain_xml (gk_h *h, const char *xml,
+                                          bool readonly,
+                                          drive_vector *drives);
+
+/* accel.c: is KVM usable?  Pure function over the two paths, so that
+ * tests can point it at fake files.
+ */
+extern bool gk_int_kvm_usable (const char *cpuinfo_path, const char *kvm_path,
+                               char **reason);
+extern int gk_int_choose_accel (gk_h *h);
+
+/* appliance.c */
+extern void gk_int_appliance_free (gk_h *h);
+
+#endif /* GUESTKIT_INTERNAL_H */
