@@ -12,6 +12,7 @@
 #include <string.h>
 #include <errno.h>
 #include <pthread.h>
+#include <unistd.h>
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
@@ -363,8 +364,17 @@ gk_add_domain (gk_h *h, const char *name, const char *libvirt_uri,
     goto out;
   }
   for (i = 0; i < drives.len; ++i) {
-    if (strcmp (drives.ptr[i].protocol, "volume") == 0 &&
-        resolve_volume (h, conn, &drives.ptr[i]) == -1) {
+    struct drive *drv = &drives.ptr[i];
+
+    if (strcmp (drv->protocol, "volume") == 0 &&
+        resolve_volume (h, conn, drv) == -1) {
+      n = -1;
+      goto out;
+    }
+    /* A missing disk is an error now, as for gk_add_drive. */
+    if (strcmp (drv->protocol, "file") == 0 &&
+        access (drv->path, drv->readonly ? R_OK : R_OK|W_OK) == -1) {
+      perrorf (h, "access: %s", drv->path);
       n = -1;
       goto out;
     }

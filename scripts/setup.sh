@@ -16,6 +16,8 @@ packages=(
   e2fsprogs xfsprogs btrfs-progs dosfstools lvm2 fdisk gdisk parted
   # make check-valgrind and sanitizer builds
   valgrind clang
+  # benchmarks (peak memory)
+  time
 )
 
 if [ "$(id -u)" -ne 0 ]; then

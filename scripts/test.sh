@@ -1,0 +1,39 @@
+#!/bin/bash
+# The whole test suite: install what it needs, build, run every test
+# (make check), the unit and tool tests under valgrind, and a build with
+# AddressSanitizer + UndefinedBehaviorSanitizer.  Exits non-zero if any
+# test fails.  CI runs exactly this (.ci/run).
+set -euo pipefail
+top="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$top"
+start=$(date +%s)
+
+bash scripts/setup.sh
+bash scripts/build.sh build
+
+# Test logs are printed when a test fails, so CI shows why.
+show_failures () {
+  local d="$1"
+  find "$d" -name 'test-*.log' -newer "$d/config.status" | while read -r log; do
+    if grep -qE '^(FAIL|ERROR)' "${log%.log}.trs" 2>/dev/null; then
+      echo "======== $log"; tail -50 "$log"
+    fi
+  done
+}
+
+echo "==> make check"
+make -C build -j2 check || { show_failures build; exit 1; }
+
+echo "==> make check-valgrind"
+make -C build check-valgrind || { show_failures build; exit 1; }
+
+echo "==> sanitizers (ASan + UBSan)"
+bash scripts/build.sh build-sanitize --enable-sanitizers
+mkdir -p build-sanitize/tests
+# The test images are the same: reuse them rather than build them again.
+[ -e build-sanitize/tests/images ] || ln -s "$top/build/tests/images" build-sanitize/tests/images
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+make -C build-sanitize check-sanitize || { show_failures build-sanitize; exit 1; }
+
+echo "==> all tests passed in $(( $(date +%s) - start )) s"
