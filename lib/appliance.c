@@ -360,6 +360,13 @@ gk_launch (gk_h *h)
                    "within %d seconds (raise the limit with "
                    "GUESTKIT_LAUNCH_TIMEOUT; run with -v to see why)",
                    w.timeout);
+    else if (strncmp (guestfs_last_error (a->g) ? : "",
+                      "guestfs_launch failed", 21) == 0)
+      /* libguestfs's message is advice over several lines; say it in one. */
+      error_errno (h, guestfs_last_errno (a->g),
+                   "launch: the appliance failed to start (%s; run with -v "
+                   "to see its messages)",
+                   accel == GK_ACCEL_TCG ? "TCG" : "KVM");
     else
       copy_error (h, a->g, "launch");
     goto fail;

@@ -48,6 +48,31 @@ ignore_error (gk_h *h, void *opaque, const char *msg)
 {
 }
 
+/* libguestfs names btrfs subvolumes "btrfsvol:DEVICE/PATH" without
+ * translating DEVICE from the appliance's names to the guest's: when the
+ * appliance's own disk happens to be enumerated first (a race at boot),
+ * a subvolume of /dev/sda1 is reported as btrfsvol:/dev/sdb1/PATH.  The
+ * subvolumes follow their whole device in the list, so name them after
+ * it.  (The mountable itself is left as the appliance gave it.)
+ */
+static char *
+btrfsvol_display_name (gk_h *h, const char *mountable, const char *whole)
+{
+  const char *inner = mountable + strlen ("btrfsvol:");
+  size_t len = strlen (whole);
+  char *ret;
+
+  if (strncmp (inner, "/dev/", 5) != 0 ||
+      strncmp (whole, "/dev/", 5) != 0 || strlen (inner) <= len ||
+      inner[len] != '/' || strncmp (inner, whole, len) == 0)
+    return NULL;
+  /* Out of memory: the caller falls back to the name as given. */
+  if (asprintf (&ret, "btrfsvol:%s%s", whole, inner + len) == -1)
+    return NULL;
+  debug (h, "df: %s is a subvolume of %s: shown as %s", mountable, whole, ret);
+  return ret;
+}
+
 int
 gk_df (gk_h *h, struct gk_fs_usage **usage_rtn, size_t *n_rtn)
 {
@@ -55,6 +80,7 @@ gk_df (gk_h *h, struct gk_fs_usage **usage_rtn, size_t *n_rtn)
   CLEANUP_FREE_STRING_LIST char **fses = NULL;
   struct gk_fs_usage *usage;
   size_t i, n = 0, nfs;
+  const char *btrfs_whole = NULL;   /* the last whole btrfs device */
 
   trace (h, "gk_df");
   /* virt-df lists the devices first; a failure there is an error. */
@@ -107,7 +133,12 @@ gk_df (gk_h *h, struct gk_fs_usage **usage_rtn, size_t *n_rtn)
     else if ((u->skip_reason = strdup (reason)) == NULL)
       goto oom;
 
-    u->device = gk_canonical_device_name (h, fses[i]);
+    if (strncmp (fses[i], "btrfsvol:", 9) == 0 && btrfs_whole)
+      u->device = btrfsvol_display_name (h, fses[i], btrfs_whole);
+    else if (strcmp (fses[i+1], "btrfs") == 0)
+      btrfs_whole = fses[i];
+    if (u->device == NULL)
+      u->device = gk_canonical_device_name (h, fses[i]);
     if (u->device == NULL) {
       gk_free_fs_usage (usage, n + 1);
       return -1;

@@ -15,7 +15,7 @@ bash scripts/build.sh build
 show_failures () {
   local d="$1"
   find "$d" -name 'test-*.log' -newer "$d/config.status" | while read -r log; do
-    if grep -qE '^(FAIL|ERROR)' "${log%.log}.trs" 2>/dev/null; then
+    if grep -qE '^:test-result: (FAIL|ERROR)' "${log%.log}.trs" 2>/dev/null; then
       echo "======== $log"; tail -50 "$log"
     fi
   done

@@ -7,7 +7,7 @@
 set -euo pipefail
 
 out="${1:?usage: $0 OUTDIR}"
-. "$(dirname "$0")/functions.sh"
+. "${abs_top_builddir:?}/tests/functions.sh"
 
 if [ -f "$out/stamp" ]; then exit 0; fi
 rm -rf "$out.tmp"

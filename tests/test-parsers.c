@@ -211,7 +211,10 @@ main (void)
   SRunner *sr;
   int failed;
 
-  ck_assert_ptr_nonnull (mkdtemp (tmpdir));
+  if (mkdtemp (tmpdir) == NULL) {
+    perror ("mkdtemp");
+    return EXIT_FAILURE;
+  }
   tcase_add_test (tc, test_kvm_usable);
   tcase_add_test (tc, test_uris);
   tcase_add_test (tc, test_domain_xml);

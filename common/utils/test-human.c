@@ -39,7 +39,8 @@ START_TEST (test_rounding)
   /* 1023.6 K rounds up to the next power. */
   check (1048166, 1, "1.0M");
   check (99099, 1024, "97M");
-  check (7706000, 1024, "7.4G");
+  /* 7.349 GiB: rounded to nearest, not up as df -h would (7.4G). */
+  check (7706000, 1024, "7.3G");
   check (1ULL << 40, 1, "1.0T");
 }
 END_TEST

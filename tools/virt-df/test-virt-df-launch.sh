@@ -15,7 +15,7 @@ fi
 
 # -v says what was decided and why; the run itself must work with no
 # LIBGUESTFS_BACKEND_SETTINGS hint (ours() removes it).
-ours virt-df -v -a "$images/wholefs.img" --format=raw > "$d/out" 2> "$d/err"
+ours virt-df -v --format=raw -a "$images/wholefs.img" > "$d/out" 2> "$d/err"
 grep -q "^wholefs.img:/dev/sda " "$d/out" || fail "no row: $(cat "$d/out")"
 if [ "$kvm_usable" = no ]; then
   grep -q "KVM is not usable (.*): the appliance will use TCG" "$d/err" || fail "-v does not say TCG"
@@ -27,7 +27,7 @@ echo "ok: accelerator chosen automatically ($(grep -o 'will use [A-Z]*' "$d/err"
 # Launch timeout: 2 seconds cannot be enough under TCG or KVM.
 start=$(date +%s)
 rc=0
-GUESTKIT_LAUNCH_TIMEOUT=2 ours virt-df -a "$images/wholefs.img" --format=raw > "$d/out" 2> "$d/err" || rc=$?
+GUESTKIT_LAUNCH_TIMEOUT=2 ours virt-df --format=raw -a "$images/wholefs.img" > "$d/out" 2> "$d/err" || rc=$?
 elapsed=$(( $(date +%s) - start ))
 [ "$rc" = 1 ] || fail "timeout: exit $rc"
 [ "$(wc -l < "$d/err")" = 1 ] || fail "timeout: not one line: $(cat "$d/err")"
@@ -41,7 +41,7 @@ echo "ok: a 2 s launch limit fails cleanly in $elapsed s"
 # bounded by the timeout and says so.
 if [ "$kvm_usable" = no ] && [ -e /dev/kvm ]; then
   rc=0
-  GUESTKIT_ACCEL=kvm GUESTKIT_LAUNCH_TIMEOUT=40 ours virt-df -a "$images/wholefs.img" --format=raw > "$d/out" 2> "$d/err" || rc=$?
+  GUESTKIT_ACCEL=kvm GUESTKIT_LAUNCH_TIMEOUT=40 ours virt-df --format=raw -a "$images/wholefs.img" > "$d/out" 2> "$d/err" || rc=$?
   [ "$rc" = 1 ] || fail "forced KVM: exit $rc"
   [ "$(wc -l < "$d/err")" = 1 ] || fail "forced KVM: not one line: $(cat "$d/err")"
   if pgrep -f "guestkit.launch=" > /dev/null; then fail "forced KVM: qemu left running"; fi
