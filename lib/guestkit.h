@@ -154,6 +154,105 @@ extern char **gk_inspect_os (gk_h *h);
 extern struct gk_os_info *gk_inspect_get_info (gk_h *h, const char *root);
 extern void gk_free_os_info (struct gk_os_info *info);
 
+/* Storage pools and volumes.  Definitions live as libvirt-compatible XML
+ * in the state directory (default /var/lib/guestkit for root, else
+ * $XDG_DATA_HOME/guestkit; GUESTKIT_STATE_DIR overrides).
+ */
+extern int gk_set_state_dir (gk_h *h, const char *dir);
+extern const char *gk_get_state_dir (gk_h *h);
+
+#define GK_POOL_INACTIVE 0
+#define GK_POOL_RUNNING 1
+struct gk_pool_info {
+  char *name;
+  char *type;                   /* dir, lvm, iscsi, rbd */
+  char *uuid;
+  int state;                    /* GK_POOL_INACTIVE or GK_POOL_RUNNING */
+  int autostart;
+  int persistent;
+  uint64_t capacity;            /* bytes; 0 when inactive */
+  uint64_t allocation;
+  uint64_t available;
+};
+
+/* The parameters of gk_pool_define (virsh pool-define-as). */
+struct gk_pool_params {
+  const char *source_host;      /* "host" or "host:port" */
+  const char *source_path;      /* a device (lvm, iscsi: target IQN) */
+  const char *source_name;      /* VG name (lvm), rados pool (rbd) */
+  const char *source_format;
+  const char *target;           /* the directory (dir) */
+  const char *auth_type;        /* chap, ceph */
+  const char *auth_username;
+  const char *auth_secret;      /* env:NAME or file:PATH, never the secret */
+  const char *initiator;        /* initiator IQN (iscsi) */
+};
+
+typedef int (*gk_progress_cb) (void *opaque, uint64_t done, uint64_t total);
+
+#define GK_POOL_BUILD_OVERWRITE 1
+extern int gk_pool_define_xml (gk_h *h, const char *xml);
+extern int gk_pool_define (gk_h *h, const char *type, const char *name,
+                           const struct gk_pool_params *params);
+extern int gk_pool_undefine (gk_h *h, const char *name);
+extern int gk_pool_build (gk_h *h, const char *name, unsigned flags);
+extern int gk_pool_start (gk_h *h, const char *name);
+extern int gk_pool_stop (gk_h *h, const char *name);
+extern int gk_pool_refresh (gk_h *h, const char *name);
+extern int gk_pool_delete (gk_h *h, const char *name);
+extern char **gk_pool_list (gk_h *h);
+extern struct gk_pool_info *gk_pool_get_info (gk_h *h, const char *name);
+extern void gk_free_pool_info (struct gk_pool_info *info);
+extern char *gk_pool_get_xml (gk_h *h, const char *name);
+extern int gk_pool_set_autostart (gk_h *h, const char *name, int autostart);
+
+struct gk_vol_info {
+  char *pool;
+  char *name;
+  char *path;                   /* file or device, or a URI */
+  char *format;                 /* raw, qcow2, ... */
+  char *backing;                /* NULL if none */
+  char *backing_format;
+  uint64_t capacity;            /* bytes the guest sees */
+  uint64_t allocation;          /* bytes allocated on the storage */
+};
+
+#define GK_VOL_RESIZE_SHRINK 1
+#define GK_VOL_CLONE_REFLINK 1  /* fail unless a reflink copy is possible */
+#define GK_VOL_CLONE_LINKED 2   /* qcow2 overlay / layered clone */
+extern int gk_vol_create_xml (gk_h *h, const char *pool, const char *xml);
+/* The parameters of gk_vol_create (virsh vol-create-as). */
+struct gk_vol_params {
+  uint64_t capacity;            /* bytes */
+  int64_t allocation;           /* bytes allocated now; -1 = all */
+  const char *format;           /* NULL = raw */
+  const char *backing;          /* backing file path, or NULL */
+  const char *backing_format;   /* required with backing */
+};
+extern int gk_vol_create (gk_h *h, const char *pool, const char *name,
+                          const struct gk_vol_params *params);
+extern int gk_vol_delete (gk_h *h, const char *pool, const char *name);
+extern int gk_vol_resize (gk_h *h, const char *pool, const char *name,
+                          uint64_t capacity, unsigned flags);
+extern int gk_vol_clone (gk_h *h, const char *src_pool, const char *src,
+                         const char *dst_pool, const char *dst,
+                         unsigned flags);
+extern int gk_vol_wipe (gk_h *h, const char *pool, const char *name);
+extern int gk_vol_upload (gk_h *h, const char *pool, const char *name,
+                          const char *local_file, gk_progress_cb cb,
+                          void *opaque);
+extern int gk_vol_download (gk_h *h, const char *pool, const char *name,
+                            const char *local_file, gk_progress_cb cb,
+                            void *opaque);
+extern char **gk_vol_list (gk_h *h, const char *pool);
+extern struct gk_vol_info *gk_vol_get_info (gk_h *h, const char *pool,
+                                            const char *name);
+extern void gk_free_vol_info (struct gk_vol_info *info);
+extern char *gk_vol_get_xml (gk_h *h, const char *pool, const char *name);
+extern char *gk_vol_get_path (gk_h *h, const char *pool, const char *name);
+extern int gk_add_volume (gk_h *h, const char *pool, const char *name,
+                          unsigned flags);
+
 /* Free a NULL-terminated list of strings. */
 extern void gk_free_string_list (char **list);
 

@@ -30,7 +30,13 @@ struct error_handler {
 };
 DEFINE_VECTOR_TYPE (error_handler_vector, struct error_handler);
 
-struct appliance;                /* appliance.c */
+struct appliance;                /* command.c: run argv (no shell).  0 on exit status 0, else -1 with the
+ * command's last stderr line in the error.  *stdout_rtn (if not NULL)
+ * receives its standard output.
+ */
+extern int gk_int_run (gk_h *h, const char *const *argv, char **stdout_rtn);
+
+/* appliance.c */
 
 struct gk_h {
   /* Errors: the last one, and the handler stack (the top is in use). */
@@ -52,6 +58,8 @@ struct gk_h {
   int accel;                     /* GK_ACCEL_* */
   int launch_timeout;            /* seconds */
   struct appliance *appliance;   /* NULL until first needed */
+
+  char *state_dir;               /* pools: NULL until first needed */
 };
 
 /* errors.c.  error() sets the handle's error and calls its handler once;
@@ -97,6 +105,12 @@ extern int gk_int_drives_from_domain_xml (gk_h *h, const char *xml,
 extern bool gk_int_kvm_usable (const char *cpuinfo_path, const char *kvm_path,
                                char **reason);
 extern int gk_int_choose_accel (gk_h *h);
+
+/* command.c: run argv (no shell).  0 on exit status 0, else -1 with the
+ * command's last stderr line in the error.  *stdout_rtn (if not NULL)
+ * receives its standard output.
+ */
+extern int gk_int_run (gk_h *h, const char *const *argv, char **stdout_rtn);
 
 /* appliance.c */
 extern void gk_int_appliance_free (gk_h *h);

@@ -1,0 +1,87 @@
+/* guestkit: the storage pool backend vtable.
+ *
+ * One backend per pool type (pools/TYPE/TYPE.c), registered explicitly in
+ * pools/registry.c.  The library (lib/pool.c, lib/vol.c) parses and stores
+ * definitions, validates names, takes the pool's lock and then calls the
+ * backend; the backend only talks to its storage.
+ *
+ * Contract, for every callback:
+ * - Return 0 on success, -1 on error after setting the handle's error
+ *   exactly once (error(), perrorf()).
+ * - Callbacks are optional unless marked REQUIRED; a missing one makes the
+ *   operation fail with "POOLTYPE pools do not support OPERATION" (ENOTSUP).
+ * - A callback that fails removes whatever it half-created: a failed
+ *   build leaves no half-made pool, a failed vol_create or vol_clone no
+ *   volume, a failed upload restores nothing but also leaves no new file.
+ * - The pool lock is held during the call; callbacks never lock.
+ * - The struct only grows at the end; .size guards old registrations.
+ */
+#ifndef GUESTKIT_POOL_BACKEND_H
+#define GUESTKIT_POOL_BACKEND_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+#include "guestkit.h"
+
+struct pool_def;                /* lib/pool-xml.h */
+struct vol_def;
+
+/* What a volume looks like, filled by vol_info / vol_list. */
+struct vol_state {
+  char *name;
+  char *path;                   /* file or device path, or URI */
+  char *format;                 /* raw, qcow2, ... */
+  char *backing;                /* backing file, or NULL */
+  char *backing_format;
+  uint64_t capacity;            /* guest-visible bytes */
+  uint64_t allocation;          /* bytes allocated on the storage */
+};
+
+struct pool_backend {
+  size_t size;                  /* sizeof (struct pool_backend) */
+  const char *type;             /* REQUIRED: "dir", "lvm", "iscsi", "rbd" */
+  const char *xml_type;         /* the libvirt <pool type='...'> written */
+
+  /* Validate a definition: required source/target elements present. */
+  int (*check_def) (gk_h *h, const struct pool_def *def);
+
+  /* Pools. */
+  int (*build) (gk_h *h, const struct pool_def *def, unsigned flags);
+  int (*start) (gk_h *h, const struct pool_def *def);
+  int (*stop) (gk_h *h, const struct pool_def *def);
+  /* REQUIRED: capacity, allocation and available bytes of the pool. */
+  int (*refresh) (gk_h *h, const struct pool_def *def, uint64_t *capacity,
+                  uint64_t *allocation, uint64_t *available);
+  int (*delete_pool) (gk_h *h, const struct pool_def *def);
+
+  /* Volumes.  REQUIRED: vol_list and vol_info. */
+  int (*vol_list) (gk_h *h, const struct pool_def *def, char ***names_rtn);
+  int (*vol_info) (gk_h *h, const struct pool_def *def, const char *name,
+                   struct vol_state *st);
+  int (*vol_create) (gk_h *h, const struct pool_def *def,
+                     const struct vol_def *vol);
+  int (*vol_delete) (gk_h *h, const struct pool_def *def, const char *name);
+  int (*vol_resize) (gk_h *h, const struct pool_def *def, const char *name,
+                     uint64_t capacity, unsigned flags);
+  /* Clone src (which may be in another pool, of any type) into this pool
+   * as dst.  src_st describes the source volume.
+   */
+  int (*vol_clone) (gk_h *h, const struct pool_def *def, const char *dst,
+                    const struct pool_def *src_def,
+                    const struct vol_state *src_st, unsigned flags);
+  int (*vol_wipe) (gk_h *h, const struct pool_def *def, const char *name);
+  /* Stream a local file into the volume / the volume into a local file.
+   * Holes are kept (sparse).  progress may be NULL.
+   */
+  int (*vol_upload) (gk_h *h, const struct pool_def *def, const char *name,
+                     int fd, gk_progress_cb progress, void *opaque);
+  int (*vol_download) (gk_h *h, const struct pool_def *def, const char *name,
+                       int fd, gk_progress_cb progress, void *opaque);
+};
+
+/* pools/registry.c */
+extern const struct pool_backend *pool_backend_lookup (const char *type);
+extern const char *const *pool_backend_types (void);
+
+#endif /* GUESTKIT_POOL_BACKEND_H */

@@ -1,0 +1,53 @@
+#!/bin/bash -
+# Pool XML both ways with a real libvirtd (started and stopped by this
+# test): virsh pool-define accepts guestkit's pool-dumpxml, and guestkit
+# pool-define accepts virsh's pool-dumpxml.
+set -e
+. "$abs_top_builddir/tests/functions.sh"
+. "$abs_top_srcdir/tests/libvirtd.sh"
+d="$(mktemp -d)"
+cleanup_extra="$d"
+export GUESTKIT_STATE_DIR="$d/state"
+g () { ours guestkit "$@"; }
+v () { virsh -q -c "$libvirt_uri" "$@"; }
+start_libvirtd
+undefine_pools () { v pool-undefine gktest-ours >/dev/null 2>&1 || true; v pool-undefine gktest-theirs >/dev/null 2>&1 || true; }
+trap 'undefine_pools; cleanup_libvirt' EXIT
+
+# Pick XML apart the same way for both sides.
+fields () {
+  python3 - "$1" <<'PY'
+import sys, xml.etree.ElementTree as ET
+p = ET.parse(sys.argv[1]).getroot()
+print(p.get("type"), p.findtext("name"), p.findtext("uuid"), p.findtext("target/path"))
+PY
+}
+
+# Ours -> virsh.
+g pool-define-as gktest-ours dir --target "$d/ours" > /dev/null
+g pool-dumpxml gktest-ours > "$d/ours.xml"
+v pool-define "$d/ours.xml" > /dev/null || fail "virsh pool-define rejected: $(cat "$d/ours.xml")"
+v pool-dumpxml gktest-ours > "$d/ours-virsh.xml"
+[ "$(fields "$d/ours.xml")" = "$(fields "$d/ours-virsh.xml")" ] ||
+  fail "virsh changed the pool: $(fields "$d/ours.xml") vs $(fields "$d/ours-virsh.xml")"
+echo "ok: virsh pool-define accepts guestkit's XML: $(fields "$d/ours-virsh.xml")"
+
+# virsh -> ours, for a running pool (capacity etc. in the XML too).
+mkdir -p "$d/theirs"
+v pool-define-as gktest-theirs dir --target "$d/theirs" > /dev/null
+v pool-start gktest-theirs > /dev/null
+v pool-dumpxml gktest-theirs > "$d/theirs.xml"
+v pool-destroy gktest-theirs > /dev/null
+g pool-define "$d/theirs.xml" > /dev/null || fail "guestkit rejected virsh's XML: $(cat "$d/theirs.xml")"
+g pool-dumpxml gktest-theirs > "$d/theirs-ours.xml"
+[ "$(fields "$d/theirs.xml")" = "$(fields "$d/theirs-ours.xml")" ] ||
+  fail "guestkit changed the pool: $(fields "$d/theirs.xml") vs $(fields "$d/theirs-ours.xml")"
+echo "ok: guestkit pool-define accepts virsh's XML: $(fields "$d/theirs-ours.xml")"
+
+# And the pool works: a volume made by guestkit is seen by libvirt.
+g pool-start gktest-theirs > /dev/null
+g vol-create-as gktest-theirs shared.qcow2 64M --format qcow2 > /dev/null
+v pool-start gktest-theirs > /dev/null
+v vol-info shared.qcow2 --pool gktest-theirs | grep -q "Capacity:.*64.00 MiB" || fail "libvirt does not see the volume"
+v pool-destroy gktest-theirs > /dev/null
+echo "ok: libvirt reads a volume guestkit made"
