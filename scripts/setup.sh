@@ -43,7 +43,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     created_policy=1
   fi
   trap '[ -n "$created_policy" ] && rm -f "$policy"' EXIT
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # Wait for another apt/dpkg run rather than fail on its lock.
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
 fi
 echo "setup.sh: all ${#packages[@]} packages present"
