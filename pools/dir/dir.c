@@ -366,7 +366,10 @@ dir_vol_clone (gk_h *h, const struct pool_def *def, const char *dst,
     if (sparse_copy (h, in, out, size, 0, NULL, NULL) == -1)
       goto err;
   }
-  if (fsync (out) == -1 || close (out) == -1) {
+  /* No fsync: as cp and virt-clone, the page cache writes the copy back;
+   * the rename makes it visible only once it is whole.
+   */
+  if (close (out) == -1) {
     out = -1;
     perrorf (h, "write: %s", path);
     goto err;
@@ -472,7 +475,7 @@ dir_vol_upload (gk_h *h, const struct pool_def *def, const char *name,
   }
   if (sparse_copy (h, fd, out, sb.st_size, 0, progress, opaque) == -1)
     goto err;
-  if (ftruncate (out, size) == -1 || fsync (out) == -1) {
+  if (ftruncate (out, size) == -1) {
     perrorf (h, "upload: %s", path);
     goto err;
   }
