@@ -474,3 +474,52 @@ gk_free_domains (struct gk_domain *domains, size_t n)
   }
   free (domains);
 }
+
+/* The libvirt domains (read-only connection to libvirt's default URI)
+ * with a disk on this path, or NULL with nothing set if libvirt cannot be
+ * asked: a check for warnings, never a reason to fail.
+ */
+char **
+gk_int_domains_using_path (gk_h *h, const char *path)
+{
+  virConnectPtr conn;
+  virDomainPtr *doms = NULL;
+  string_vector users = empty_vector;
+  int i, n;
+
+  pthread_once (&libvirt_once, init_libvirt);
+  conn = virConnectOpenReadOnly (NULL);
+  if (conn == NULL) {
+    debug (h, "no libvirt to ask whether %s is in use", path);
+    return NULL;
+  }
+  n = virConnectListAllDomains (conn, &doms, 0);
+  for (i = 0; i < n; ++i) {
+    CLEANUP_FREE char *xml = virDomainGetXMLDesc (doms[i], 0);
+    drive_vector drives = empty_vector;
+    size_t j;
+    bool used = false;
+
+    if (xml) {
+      gk_push_error_handler (h, NULL, NULL);
+      gk_int_drives_from_domain_xml (h, xml, true, &drives);
+      gk_pop_error_handler (h);
+    }
+    for (j = 0; j < drives.len; ++j) {
+      if (strcmp (drives.ptr[j].path, path) == 0)
+        used = true;
+      gk_int_free_drive (&drives.ptr[j]);
+    }
+    drive_vector_reset (&drives);
+    if (used) {
+      char *name = strdup (virDomainGetName (doms[i]));
+      if (name)
+        string_vector_append (&users, name);
+    }
+    virDomainFree (doms[i]);
+  }
+  free (doms);
+  virConnectClose (conn);
+  string_vector_terminate (&users);
+  return users.ptr;
+}

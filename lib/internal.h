@@ -99,6 +99,9 @@ extern int gk_int_drives_from_domain_xml (gk_h *h, const char *xml,
                                           bool readonly,
                                           drive_vector *drives);
 
+/* domain.c: libvirt domains using a disk path (for warnings), or NULL. */
+extern char **gk_int_domains_using_path (gk_h *h, const char *path);
+
 /* accel.c: is KVM usable?  Pure function over the two paths, so that
  * tests can point it at fake files.
  */

@@ -144,10 +144,23 @@ delete_op (gk_h *h, const char *pool, struct pool_def *def,
 {
   const char *name = arg;
 
+  struct vol_state st = { 0 };
+
   if (need_vol (h, pool, def, b, name) == -1)
     return -1;
   if (b->vol_delete == NULL)
     return not_supported (h, def, "volume deletion");
+  /* Deleting a disk a defined guest still uses is allowed, with a word. */
+  if (b->vol_info (h, def, name, &st) == 0 && st.path) {
+    CLEANUP_FREE_STRING_LIST char **users =
+      gk_int_domains_using_path (h, st.path);
+    size_t i;
+
+    for (i = 0; users && users[i]; ++i)
+      warning (h, "volume ‘%s’ is a disk of the libvirt domain ‘%s’",
+               name, users[i]);
+  }
+  gk_int_free_vol_state (&st);
   return b->vol_delete (h, def, name);
 }
 

@@ -51,3 +51,19 @@ v pool-start gktest-theirs > /dev/null
 v vol-info shared.qcow2 --pool gktest-theirs | grep -q "Capacity:.*64.00 MiB" || fail "libvirt does not see the volume"
 v pool-destroy gktest-theirs > /dev/null
 echo "ok: libvirt reads a volume guestkit made"
+
+# Deleting a volume a defined domain uses warns (and deletes).
+g pool-start gktest-ours --build > /dev/null
+g vol-create-as gktest-ours used.img 16M > /dev/null
+cat > "$d/dom.xml" <<XML
+<domain type='qemu'><name>gktest-user</name><memory unit='MiB'>128</memory>
+<os><type arch='x86_64'>hvm</type></os><devices>
+<disk type='file' device='disk'><driver name='qemu' type='raw'/>
+<source file='$d/ours/used.img'/><target dev='vda' bus='virtio'/></disk>
+</devices></domain>
+XML
+define_domain "$d/dom.xml" gktest-user
+g vol-delete used.img --pool gktest-ours > /dev/null 2> "$d/err" || fail "vol-delete: $(cat "$d/err")"
+grep -q "warning: volume ‘used.img’ is a disk of the libvirt domain ‘gktest-user’" "$d/err" || fail "no warning: $(cat "$d/err")"
+[ ! -e "$d/ours/used.img" ] || fail "not deleted"
+echo "ok: deleting a volume in use warns: $(cat "$d/err")"
