@@ -64,9 +64,13 @@ conn_close (struct conn *c)
   c->have_io = c->have_cluster = false;
 }
 
-/* "host:port,host:port": the value of mon_host, also used in messages. */
+/* "host:port,host:port", for messages and comparisons; with proto, the
+ * value of mon_host: each address marked v1 or v2.  A bare address with
+ * a port other than 3300 would be tried as msgr2 first (noise on stderr
+ * and a slower connect), but libvirt's port, 6789, is the v1 port.
+ */
 static char *
-mon_hosts (gk_h *h, const struct pool_def *def)
+mon_hosts (gk_h *h, const struct pool_def *def, bool proto)
 {
   char *s = NULL;
   size_t len = 0, i;
@@ -80,10 +84,11 @@ mon_hosts (gk_h *h, const struct pool_def *def)
     const char *n = def->hosts[i].name;
     /* An IPv6 address needs brackets before the port. */
     bool v6 = strchr (n, ':') != NULL && n[0] != '[';
+    int port = def->hosts[i].port > 0 ? def->hosts[i].port : DEFAULT_PORT;
 
-    fprintf (fp, "%s%s%s%s:%d", i > 0 ? "," : "", v6 ? "[" : "", n,
-             v6 ? "]" : "",
-             def->hosts[i].port > 0 ? def->hosts[i].port : DEFAULT_PORT);
+    fprintf (fp, "%s%s%s%s%s:%d", i > 0 ? "," : "",
+             !proto ? "" : port == 3300 ? "v2:" : "v1:",
+             v6 ? "[" : "", n, v6 ? "]" : "", port);
   }
   if (fclose (fp) == EOF) {
     perrorf (h, "rbd pool");
@@ -94,7 +99,8 @@ mon_hosts (gk_h *h, const struct pool_def *def)
 }
 
 /* The cephx key, from "env:VAR" or "file:/path" (a keyring file: the
- * value of its first "key = ..." line).  Never logged.
+ * "key = ..." line of its [client.USERNAME] section, or its first one
+ * if it has no sections).  Never logged.
  */
 static char *
 read_key (gk_h *h, const struct pool_def *def)
@@ -125,10 +131,24 @@ read_key (gk_h *h, const struct pool_def *def)
       perrorf (h, "rbd pool ‘%s’: keyring %s", def->name, path);
       return NULL;
     }
+    CLEANUP_FREE char *want = NULL;
+    bool in_section = true;     /* no [section] yet: take the first key */
+
+    /* A keyring may hold several entities: only [client.USERNAME]. */
+    if (asprintf (&want, "[client.%s]", def->auth_username) == -1) {
+      want = NULL;
+      perrorf (h, "rbd pool");
+      fclose (fp);
+      return NULL;
+    }
     while (getline (&line, &n, fp) != -1) {
       char *p = line + strspn (line, " \t"), *end;
 
-      if (strncmp (p, "key", 3) != 0)
+      if (*p == '[') {
+        in_section = strncmp (p, want, strlen (want)) == 0;
+        continue;
+      }
+      if (!in_section || strncmp (p, "key", 3) != 0)
         continue;
       p += 3;
       p += strspn (p, " \t");
@@ -146,8 +166,9 @@ read_key (gk_h *h, const struct pool_def *def)
       return p;
     }
     fclose (fp);
-    error_errno (h, EINVAL, "rbd pool ‘%s’: no ‘key = ...’ line in the "
-                 "keyring %s", def->name, path);
+    error_errno (h, EINVAL, "rbd pool ‘%s’: no ‘key = ...’ line for "
+                 "client.%s in the keyring %s", def->name,
+                 def->auth_username, path);
     return NULL;
   }
   /* check_def refuses anything else; this is only a safety net. */
@@ -166,7 +187,8 @@ have_auth (const struct pool_def *def)
 static int
 conn_open (gk_h *h, const struct pool_def *def, struct conn *c)
 {
-  CLEANUP_FREE char *hosts = mon_hosts (h, def);
+  CLEANUP_FREE char *hosts = mon_hosts (h, def, false);
+  CLEANUP_FREE char *addrs = mon_hosts (h, def, true);
   CLEANUP_FREE char *key = NULL;
   /* Bounded timeouts: an unreachable cluster must fail, not hang; no
    * log output on our stderr; no admin socket under /var/run/ceph;
@@ -186,7 +208,7 @@ conn_open (gk_h *h, const struct pool_def *def, struct conn *c)
   int r;
 
   memset (c, 0, sizeof *c);
-  if (hosts == NULL)
+  if (hosts == NULL || addrs == NULL)
     return -1;
   if (have_auth (def) && (key = read_key (h, def)) == NULL)
     return -1;
@@ -202,7 +224,7 @@ conn_open (gk_h *h, const struct pool_def *def, struct conn *c)
     if (r < 0)
       debug (h, "rbd: cannot set %s: %s", settings[i][0], strerror (-r));
   }
-  r = rados_conf_set (c->cluster, "mon_host", hosts);
+  r = rados_conf_set (c->cluster, "mon_host", addrs);
   if (r == 0 && have_auth (def)) {
     /* Only the key given: no default keyring is searched. */
     r = rados_conf_set (c->cluster, "key", key);
@@ -346,7 +368,10 @@ rbd_refresh (gk_h *h, const struct pool_def *def, uint64_t *capacity,
 
   if (conn_open (h, def, &c) == -1)
     return -1;
-  /* As libvirt: the cluster's raw size and use, what is free. */
+  /* As libvirt: the cluster's raw size and use, what is free.  These
+   * come from the mgr's statistics: a cluster without a ceph-mgr reports
+   * zeros, which is what we show then (not an error).
+   */
   r = rados_cluster_stat (c.cluster, &cs);
   conn_close (&c);
   if (r < 0) {
@@ -870,8 +895,8 @@ same_rados_pool (gk_h *h, const struct pool_def *a, const struct pool_def *b)
 
   if (strcmp (b->type, "rbd") != 0 || strcmp (a->source_name, b->source_name))
     return false;
-  ha = mon_hosts (h, a);
-  hb = mon_hosts (h, b);
+  ha = mon_hosts (h, a, false);
+  hb = mon_hosts (h, b, false);
   return ha && hb && strcmp (ha, hb) == 0;
 }
 
