@@ -588,20 +588,70 @@ drop_snap (rbd_image_t img, const char *snap)
   return rbd_snap_remove (img, snap);
 }
 
+/* A linked clone of ours: remember its parent's snapshot, so that
+ * deleting the last clone also removes the snapshot (else it would stay
+ * protected on the parent for ever).
+ */
+static void
+remember_clone_snap (rbd_image_t img, const struct pool_def *def,
+                     char **image, char **snap)
+{
+  rbd_linked_image_spec_t parent;
+  rbd_snap_spec_t psnap;
+
+  if (rbd_get_parent (img, &parent, &psnap) < 0)
+    return;
+  if (strcmp (parent.pool_name, def->source_name) == 0 &&
+      strncmp (psnap.name, CLONE_SNAP_PREFIX,
+               strlen (CLONE_SNAP_PREFIX)) == 0) {
+    *image = strdup (parent.image_name);
+    *snap = strdup (psnap.name);
+  }
+  rbd_linked_image_spec_cleanup (&parent);
+  rbd_snap_spec_cleanup (&psnap);
+}
+
+/* Best effort: the clone is gone already, which is what was asked. */
+static void
+drop_unused_clone_snap (gk_h *h, struct conn *c, const char *image,
+                        const char *snap)
+{
+  rbd_image_t img;
+  int r;
+
+  if (snap == NULL || rbd_open (c->io, image, &img, NULL) < 0)
+    return;
+  if (snap_children (img, snap, NULL) == 0 &&
+      (r = drop_snap (img, snap)) < 0)
+    debug (h, "rbd: cannot remove snapshot %s@%s: %s", image, snap,
+           strerror (-r));
+  rbd_close (img);
+}
+
 static int
 rbd_vol_delete (gk_h *h, const struct pool_def *def, const char *name)
 {
   struct conn c;
   rbd_image_t img;
-  rbd_snap_info_t snaps[64];
-  int max = 64, n, i, r = -1, foreign = 0, children = 0;
+  CLEANUP_FREE rbd_snap_info_t *snaps = NULL;
+  int max = 16, n, i, r = -1, foreign = 0, children = 0;
   CLEANUP_FREE char *child = NULL;
+  CLEANUP_FREE char *parent_snap = NULL, *parent_image = NULL;
 
   if (conn_open (h, def, &c) == -1)
     return -1;
   if (open_image (h, def, &c, name, false, &img) == -1)
     goto out;
-  n = rbd_snap_list (img, snaps, &max);
+  /* -ERANGE: max was updated to the number of snapshots; try again. */
+  do {
+    free (snaps);
+    snaps = calloc (max, sizeof *snaps);
+    if (snaps == NULL) {
+      perrorf (h, "vol_delete");
+      goto close;
+    }
+    n = rbd_snap_list (img, snaps, &max);
+  } while (n == -ERANGE);
   if (n < 0) {
     rbd_fail (h, def, name, "list snapshots", n);
     goto close;
@@ -637,6 +687,7 @@ rbd_vol_delete (gk_h *h, const struct pool_def *def, const char *name)
     }
   }
   rbd_snap_list_end (snaps);
+  remember_clone_snap (img, def, &parent_image, &parent_snap);
   rbd_close (img);
   r = rbd_remove (c.io, name);
   if (r == -EBUSY)
@@ -644,6 +695,8 @@ rbd_vol_delete (gk_h *h, const struct pool_def *def, const char *name)
                  "by another client)", def->name, name);
   else if (r < 0)
     rbd_fail (h, def, name, "remove", r);
+  else if (parent_image)
+    drop_unused_clone_snap (h, &c, parent_image, parent_snap);
   r = r < 0 ? -1 : 0;
   goto out;
 

@@ -118,6 +118,18 @@ g vol-download fromdir.img "$d/fromdir" --pool r
 cmp "$d/fromdir" "$d/dp/local.img" || fail "clone from dir content"
 echo "ok: clones (linked, full, across pools, from a dir pool)"
 
+# Upload over old data: holes and zero blocks become zeros; the linked
+# clone keeps the snapshot's content.
+truncate -s 16M "$d/data2"
+head -c 1M /dev/urandom | dd of="$d/data2" bs=1M seek=8 conv=notrunc status=none
+g vol-upload a.img "$d/data2" --pool r
+g vol-download a.img "$d/back2" --pool r
+cmp -n $((16<<20)) "$d/back2" "$d/data2" || fail "second upload content"
+cmp -n $((48<<20)) <(tail -c +$(( (16<<20) + 1 )) "$d/back2") /dev/zero || fail "second upload left old data"
+g vol-download lnk.img "$d/lnk2" --pool r
+cmp "$d/lnk2" "$d/back" || fail "the linked clone changed with its parent"
+echo "ok: upload over old data"
+
 # An image with a clone cannot be deleted; once the clone is gone it can.
 refused "has 1 clone(s) (gkpool/lnk.img)" vol-delete a.img --pool r
 g vol-info a.img --pool r > /dev/null || fail "the refused delete removed the image"
@@ -151,12 +163,15 @@ g pool-define-as gone rbd --source-host 127.0.0.1:1 --source-name gkpool \
   --secret-usage "file:$ceph_admin_keyring" > /dev/null
 t0=$(date +%s)
 refused "cannot connect to the Ceph monitors at 127.0.0.1:1" pool-start gone
-[ $(( $(date +%s) - t0 )) -le 20 ] || fail "an unreachable monitor took $(( $(date +%s) - t0 )) s"
+t=$(( $(date +%s) - t0 ))
+[ $t -le 20 ] || fail "an unreachable monitor took $t s"
+echo "ok: the unreachable monitor failed after $t s"
 g pool-undefine gone > /dev/null
 echo "ok: wrong key and unreachable monitor fail clearly"
 
 # Teardown.
 g vol-delete lnk.img --pool r > /dev/null
+[ -z "$(rbd_cmd snap ls gkpool/a.img)" ] || fail "the last clone's snapshot was left"
 for v in $(g vol-list r --name-only); do g vol-delete "$v" --pool r > /dev/null; done
 for v in $(g vol-list r2 --name-only); do g vol-delete "$v" --pool r2 > /dev/null; done
 [ -z "$(g vol-list r --name-only)" ] || fail "volumes left"
