@@ -33,6 +33,8 @@
 #include <unistd.h>
 #include <inttypes.h>
 #include <sys/stat.h>
+#include <sys/ioctl.h>
+#include <linux/fs.h>
 
 #include <rados/librados.h>
 #include <rbd/librbd.h>
@@ -98,6 +100,19 @@ mon_hosts (gk_h *h, const struct pool_def *def, bool proto)
   return s;
 }
 
+/* Like CLEANUP_FREE, but the secret does not outlive its use in memory
+ * that malloc hands out again.
+ */
+static void
+cleanup_secret (char **p)
+{
+  if (*p) {
+    explicit_bzero (*p, strlen (*p));
+    free (*p);
+  }
+}
+#define CLEANUP_SECRET __attribute__ ((cleanup (cleanup_secret)))
+
 /* The cephx key, from "env:VAR" or "file:/path" (a keyring file: the
  * "key = ..." line of its [client.USERNAME] section, or its first one
  * if it has no sections).  Never logged.
@@ -124,7 +139,7 @@ read_key (gk_h *h, const struct pool_def *def)
   if (strncmp (usage, "file:", 5) == 0) {
     const char *path = usage + 5;
     FILE *fp = fopen (path, "re");
-    CLEANUP_FREE char *line = NULL;
+    CLEANUP_SECRET char *line = NULL;
     size_t n = 0;
 
     if (fp == NULL) {
@@ -189,7 +204,7 @@ conn_open (gk_h *h, const struct pool_def *def, struct conn *c)
 {
   CLEANUP_FREE char *hosts = mon_hosts (h, def, false);
   CLEANUP_FREE char *addrs = mon_hosts (h, def, true);
-  CLEANUP_FREE char *key = NULL;
+  CLEANUP_SECRET char *key = NULL;
   /* Bounded timeouts: an unreachable cluster must fail, not hang; no
    * log output on our stderr; no admin socket under /var/run/ceph;
    * discard must really zero (wipe and upload rely on it).
@@ -246,10 +261,13 @@ conn_open (gk_h *h, const struct pool_def *def, struct conn *c)
   r = rados_connect (c->cluster);
   if (r < 0) {
     /* -EACCES/-EPERM: a wrong key; -ETIMEDOUT: nobody answered. */
+    bool denied = r == -EACCES || r == -EPERM;
+
     error_errno (h, -r, "rbd pool ‘%s’: cannot connect to the Ceph "
-                 "monitors at %s%s%s: %s", def->name, hosts,
+                 "monitors at %s%s%s: %s%s", def->name, hosts,
                  have_auth (def) ? " as client." : "",
-                 have_auth (def) ? def->auth_username : "", strerror (-r));
+                 have_auth (def) ? def->auth_username : "", strerror (-r),
+                 denied ? " (wrong key or user?)" : "");
     goto err;
   }
   r = rados_ioctx_create (c->cluster, def->source_name, &c->io);
@@ -1153,6 +1171,21 @@ rbd_vol_upload (gk_h *h, const struct pool_def *def, const char *name,
     perrorf (h, "upload: stat");
     return -1;
   }
+  /* A block device's st_size is 0: ask the device. */
+  if (S_ISBLK (sb.st_mode)) {
+    uint64_t bytes;
+
+    if (ioctl (fd, BLKGETSIZE64, &bytes) == -1) {
+      perrorf (h, "upload: BLKGETSIZE64");
+      return -1;
+    }
+    sb.st_size = bytes;
+  }
+  else if (!S_ISREG (sb.st_mode)) {
+    error_errno (h, EINVAL, "rbd pool ‘%s’: volume ‘%s’: upload needs a "
+                 "regular file or a block device", def->name, name);
+    return -1;
+  }
   if (conn_open (h, def, &c) == -1)
     return -1;
   if (open_image (h, def, &c, name, false, &img) == -1)
@@ -1160,7 +1193,7 @@ rbd_vol_upload (gk_h *h, const struct pool_def *def, const char *name,
   if (image_size (h, def, name, img, &size) == -1)
     goto close;
   /* Refuse before writing anything: the image keeps its old content. */
-  if (S_ISREG (sb.st_mode) && (uint64_t) sb.st_size > size) {
+  if ((uint64_t) sb.st_size > size) {
     error_errno (h, EFBIG, "rbd pool ‘%s’: volume ‘%s’: the file (%" PRIu64
                  " bytes) is larger than the volume (%" PRIu64 " bytes)",
                  def->name, name, (uint64_t) sb.st_size, size);

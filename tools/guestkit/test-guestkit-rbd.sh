@@ -116,6 +116,10 @@ g vol-clone local.img fromdir.img --pool dp --newpool r > /dev/null
 [ "$(info fromdir.img r capacity)" = $((16<<20)) ] || fail "clone from dir: capacity"
 g vol-download fromdir.img "$d/fromdir" --pool r
 cmp "$d/fromdir" "$d/dp/local.img" || fail "clone from dir content"
+g vol-create-as dp q.qcow2 16M --format qcow2 > /dev/null
+refused "only a raw volume can be copied into an rbd pool" \
+  vol-clone q.qcow2 q.img --pool dp --newpool r
+g vol-delete q.qcow2 --pool dp > /dev/null
 echo "ok: clones (linked, full, across pools, from a dir pool)"
 
 # Upload over old data: holes and zero blocks become zeros; the linked
@@ -148,13 +152,19 @@ g vol-download full.img "$d/wiped" --pool r
 cmp -n $((32<<20)) "$d/wiped" /dev/zero || fail "wipe left data"
 [ "$(alloc "$d/wiped")" = 0 ] || fail "wiped download not sparse"
 [ "$(info full.img r allocation)" = 0 ] || fail "wipe kept objects"
+# Wiping a linked clone hides its parent's data too.
+g vol-clone a.img lnk2.img --pool r --linked > /dev/null
+g vol-wipe lnk2.img --pool r > /dev/null
+g vol-download lnk2.img "$d/wiped2" --pool r
+cmp -n $((64<<20)) "$d/wiped2" /dev/zero || fail "wiping a linked clone left the parent's data"
+g vol-delete lnk2.img --pool r > /dev/null
 echo "ok: wipe"
 
 # A wrong key: one clear line, exit 1.
 export GK_TEST_BAD_KEY="$(ceph-authtool --gen-print-key)"
 g pool-define-as bad rbd --source-host "$ceph_mon_host" --source-name gkpool \
   --auth-type ceph --auth-username admin --secret-usage env:GK_TEST_BAD_KEY > /dev/null
-refused "cannot connect to the Ceph monitors at $ceph_mon_host as client.admin" \
+refused "cannot connect to the Ceph monitors at $ceph_mon_host as client.admin: Permission denied (wrong key or user?)" \
   pool-start bad
 g pool-undefine bad > /dev/null
 # An unreachable monitor (a closed port): fails in bounded time.
