@@ -122,6 +122,7 @@ read_key (gk_h *h, const struct pool_def *def)
 {
   const char *usage = def->auth_secret_usage;
 
+  /* The environment: for callers that hold the key already. */
   if (strncmp (usage, "env:", 4) == 0) {
     const char *v = getenv (usage + 4);
     char *key;
@@ -165,6 +166,7 @@ read_key (gk_h *h, const struct pool_def *def)
       }
       if (!in_section || strncmp (p, "key", 3) != 0)
         continue;
+      /* "key = BASE64", spaces optional; "keyring = ..." is not it. */
       p += 3;
       p += strspn (p, " \t");
       if (*p != '=')
@@ -299,6 +301,9 @@ static int
 open_image (gk_h *h, const struct pool_def *def, struct conn *c,
             const char *name, bool ro, rbd_image_t *img)
 {
+  /* Read-only where we only look: no exclusive lock, no watcher that
+   * would make a concurrent rbd_remove report "in use".
+   */
   int r = ro ? rbd_open_read_only (c->io, name, img, NULL)
     : rbd_open (c->io, name, img, NULL);
 
@@ -328,6 +333,7 @@ rbd_check_def (gk_h *h, const struct pool_def *def)
                  "needed (<source><host name=... port=...>)", def->name);
     return -1;
   }
+  /* The names are joined into mon_host: no separators inside one. */
   for (i = 0; i < def->nr_hosts; ++i)
     if (def->hosts[i].name == NULL || def->hosts[i].name[0] == '\0' ||
         strpbrk (def->hosts[i].name, ",; \t\n") != NULL) {
@@ -340,6 +346,7 @@ rbd_check_def (gk_h *h, const struct pool_def *def)
                  "(<source><name>)", def->name);
     return -1;
   }
+  /* No <auth>: a cluster with auth none (rare, but libvirt allows it). */
   if (def->auth_type == NULL)
     return 0;
   if (strcmp (def->auth_type, "ceph") != 0) {
@@ -364,7 +371,10 @@ rbd_check_def (gk_h *h, const struct pool_def *def)
   return 0;
 }
 
-/* Starting checks that the cluster and the RADOS pool answer. */
+/* Starting checks that the cluster and the RADOS pool answer: a pool
+ * marked running that cannot be reached would only fail later, less
+ * clearly.  Nothing stays connected (see the top of the file).
+ */
 static int
 rbd_start (gk_h *h, const struct pool_def *def)
 {
@@ -440,6 +450,7 @@ rbd_vol_list (gk_h *h, const struct pool_def *def, char ***names_rtn)
                  strerror (-r));
     return -1;
   }
+  /* Our own copies: the specs belong to librbd and are freed here. */
   names = calloc (max + 1, sizeof (char *));
   for (i = 0; names != NULL && i < max; ++i)
     if ((names[i] = strdup (specs[i].name)) == NULL) {
@@ -454,6 +465,7 @@ rbd_vol_list (gk_h *h, const struct pool_def *def, char ***names_rtn)
     perrorf (h, "vol_list");
     return -1;
   }
+  /* librbd's order is the directory object's: sort, as dir does. */
   qsort (names, max, sizeof (char *), compare_strings);
   *names_rtn = names;
   return 0;
@@ -488,11 +500,13 @@ rbd_vol_info (gk_h *h, const struct pool_def *def, const char *name,
   if (rbd_diff_iterate2 (img, NULL, 0, size, 0, 1, count_extent,
                          &alloc) < 0)
     alloc = size;
+  /* Always raw: qemu reads an RBD image as a raw disk. */
   st->capacity = size;
   st->allocation = alloc;
   st->name = strdup (name);
   st->format = strdup ("raw");
   if (st->name == NULL || st->format == NULL ||
+      /* The URI form gk_add_drive understands (lib/drives.c). */
       asprintf (&st->path, "rbd://%s:%d/%s/%s", def->hosts[0].name,
                 def->hosts[0].port > 0 ? def->hosts[0].port : DEFAULT_PORT,
                 def->source_name, name) == -1) {
@@ -554,6 +568,7 @@ rbd_vol_create (gk_h *h, const struct pool_def *def,
                  vol->name);
     return -1;
   }
+  /* An image of 0 bytes is of no use and surely a missing size. */
   if (vol->capacity == 0) {
     error_errno (h, EINVAL, "rbd pool ‘%s’: volume ‘%s’: a capacity is "
                  "needed", def->name, vol->name);
@@ -639,6 +654,7 @@ drop_unused_clone_snap (gk_h *h, struct conn *c, const char *image,
 
   if (snap == NULL || rbd_open (c->io, image, &img, NULL) < 0)
     return;
+  /* Other linked clones of the same name cannot exist, but be safe. */
   if (snap_children (img, snap, NULL) == 0 &&
       (r = drop_snap (img, snap)) < 0)
     debug (h, "rbd: cannot remove snapshot %s@%s: %s", image, snap,
@@ -684,12 +700,14 @@ rbd_vol_delete (gk_h *h, const struct pool_def *def, const char *name)
                  strlen (CLONE_SNAP_PREFIX)) != 0)
       foreign++;
   }
+  /* Deleting the parent would break its clones: refuse (no --force). */
   if (children > 0) {
     error_errno (h, EBUSY, "rbd pool ‘%s’: volume ‘%s’ has %d clone(s) "
                  "(%s%s): delete or flatten them first", def->name, name,
                  children, child ? child : "?", children > 1 ? ", ..." : "");
     goto snaps;
   }
+  /* Someone's snapshots are their data: not ours to remove. */
   if (foreign > 0) {
     error_errno (h, ENOTEMPTY, "rbd pool ‘%s’: volume ‘%s’ has %d "
                  "snapshot(s) not made by guestkit: remove them first",
@@ -707,6 +725,7 @@ rbd_vol_delete (gk_h *h, const struct pool_def *def, const char *name)
   rbd_snap_list_end (snaps);
   remember_clone_snap (img, def, &parent_image, &parent_snap);
   rbd_close (img);
+  /* Closed first: our own open handle would be a watcher (-EBUSY). */
   r = rbd_remove (c.io, name);
   if (r == -EBUSY)
     error_errno (h, EBUSY, "rbd pool ‘%s’: volume ‘%s’ is in use (open "
@@ -759,10 +778,12 @@ zero_range (rbd_image_t img, uint64_t off, uint64_t len)
 {
   static const char zeros[BLOCK];
 
+  /* In CHUNKs (the default object size): whole objects are removed. */
   while (len > 0) {
     size_t n = len > CHUNK ? CHUNK : len;
     ssize_t r = rbd_discard (img, off, n);
 
+    /* E.g. a cluster refusing discard: zeros the slow way. */
     if (r < 0) {
       size_t done = 0;
 
@@ -943,6 +964,9 @@ copy_image_out (gk_h *h, const struct pool_def *def, const char *name,
     perrorf (h, "copy");
     return -1;
   }
+  /* include_parent: a clone's data is partly its parent's;
+   * whole_object off: exact extents, so holes stay holes.
+   */
   r = rbd_diff_iterate2 (src, NULL, 0, size, 1, 0, copy_extent, co);
   free (co->buf);
   co->buf = NULL;
@@ -990,11 +1014,23 @@ layered_clone (gk_h *h, const struct pool_def *def, struct conn *c,
   if (open_image (h, def, c, src, false, &simg) == -1)
     return -1;
   r = rbd_snap_create (simg, snap);
-  if (r < 0 && r != -EEXIST) {
+  /* A leftover snapshot of that name (a killed run) holds old data: the
+   * clone must see the source as it is now, so make it again.  One with
+   * clones is someone else's: leave it alone.
+   */
+  if (r == -EEXIST && snap_children (simg, snap, NULL) == 0 &&
+      drop_snap (simg, snap) == 0)
+    r = rbd_snap_create (simg, snap);
+  if (r == -EEXIST) {
+    error_errno (h, EEXIST, "rbd pool ‘%s’: volume ‘%s’: its snapshot ‘%s’ "
+                 "already exists and has clones", def->name, src, snap);
+    goto out;
+  }
+  if (r < 0) {
     rbd_fail (h, def, src, "snapshot", r);
     goto out;
   }
-  made_snap = r == 0;
+  made_snap = true;
   /* Protection is what lets a (v1) clone depend on the snapshot. */
   r = rbd_snap_protect (simg, snap);
   if (r < 0 && r != -EBUSY) {
@@ -1007,6 +1043,7 @@ layered_clone (gk_h *h, const struct pool_def *def, struct conn *c,
     goto out;
   }
   made_dst = true;
+  /* --linked: done, O(1); the clone reads through to the snapshot. */
   if (!linked) {
     /* Copy up the parent's objects, then forget the parent. */
     if (open_image (h, def, c, dst, false, &dimg) == -1)
@@ -1023,6 +1060,7 @@ layered_clone (gk_h *h, const struct pool_def *def, struct conn *c,
   }
   ret = 0;
  out:
+  /* Undo in reverse order: the clone pins the snapshot. */
   if (ret == -1) {
     if (made_dst)
       rbd_remove (c->io, dst);
@@ -1045,6 +1083,7 @@ rbd_vol_clone (gk_h *h, const struct pool_def *def, const char *dst,
   bool from_file = src->path && src->path[0] == '/';
   int fd = -1, r = -1;
 
+  /* Refuse what cannot be done before touching the cluster. */
   if (flags & GK_VOL_CLONE_REFLINK) {
     error_errno (h, ENOTSUP, "clone %s: rbd pools have no reflink copies "
                  "(a layered clone is --linked)", dst);
@@ -1055,6 +1094,7 @@ rbd_vol_clone (gk_h *h, const struct pool_def *def, const char *dst,
                  "needs the source in the same RADOS pool", dst, def->name);
     return -1;
   }
+  /* iscsi/lvm sources have no local path we could read here. */
   if (!from_rbd && !from_file) {
     error_errno (h, ENOTSUP, "cloning a volume of a %s pool into an rbd "
                  "pool is not supported", src_def->type);
@@ -1069,6 +1109,7 @@ rbd_vol_clone (gk_h *h, const struct pool_def *def, const char *dst,
   }
   if (conn_open (h, def, &c) == -1)
     return -1;
+  /* Same RADOS pool: librbd does it in the cluster, no data through us. */
   if (same) {
     r = layered_clone (h, def, &c, src->name, dst,
                        flags & GK_VOL_CLONE_LINKED);
@@ -1078,6 +1119,7 @@ rbd_vol_clone (gk_h *h, const struct pool_def *def, const char *dst,
   if (from_file) {
     struct stat sb;
 
+    /* The source pool is locked: the file does not change meanwhile. */
     fd = open (src->path, O_RDONLY | O_CLOEXEC);
     if (fd == -1 || fstat (fd, &sb) == -1) {
       perrorf (h, "open: %s", src->path);
@@ -1087,6 +1129,9 @@ rbd_vol_clone (gk_h *h, const struct pool_def *def, const char *dst,
       goto out;
     if (open_image (h, def, &c, dst, false, &dimg) == -1)
       goto remove;
+    /* A new image reads as zeros: only the file's data is written.  A
+     * block device's st_size is 0, so its capacity counts.
+     */
     r = copy_file_to_image (h, def, dst, fd, S_ISREG (sb.st_mode) &&
                             (uint64_t) sb.st_size < src->capacity
                             ? (uint64_t) sb.st_size : src->capacity,
@@ -1102,6 +1147,7 @@ rbd_vol_clone (gk_h *h, const struct pool_def *def, const char *dst,
       goto out;
     if (open_image (h, src_def, &sc, src->name, true, &simg) == -1)
       goto out;
+    /* The size now, not src->capacity: the image is open, it is exact. */
     if (image_size (h, src_def, src->name, simg, &size) == -1 ||
         create_image (h, def, &c, dst, size) == -1) {
       rbd_close (simg);
@@ -1142,8 +1188,12 @@ rbd_vol_wipe (gk_h *h, const struct pool_def *def, const char *name)
     goto out;
   if (image_size (h, def, name, img, &size) == -1)
     goto close;
-  /* Reads back as zeros, and gives the space back to the cluster. */
+  /* Reads back as zeros, and gives the space back to the cluster.  On a
+   * clone librbd writes zeroed objects over the parent's, so the parent's
+   * data does not show through.
+   */
   e = zero_range (img, 0, size);
+  /* Only flushed writes are on the OSDs: report their failures here. */
   if (e == 0)
     e = rbd_flush (img);
   if (e < 0)
@@ -1199,7 +1249,10 @@ rbd_vol_upload (gk_h *h, const struct pool_def *def, const char *name,
                  def->name, name, (uint64_t) sb.st_size, size);
     goto close;
   }
-  /* The image's content becomes the file's; beyond it, zeros. */
+  /* The image's content becomes the file's; beyond it, zeros (as the dir
+   * backend's raw volumes, which keep their size).  Not atomic: RBD has
+   * no rename, and a copy into a new image would double the space.
+   */
   if (copy_file_to_image (h, def, name, fd, sb.st_size, img, false,
                           progress, opaque) == -1)
     goto close;
@@ -1228,6 +1281,7 @@ rbd_vol_download (gk_h *h, const struct pool_def *def, const char *name,
   uint64_t size;
   int r = -1;
 
+  /* fd is the library's new temporary file: it is empty, all holes. */
   co.fd = fd;
   if (conn_open (h, def, &c) == -1)
     return -1;
@@ -1238,6 +1292,7 @@ rbd_vol_download (gk_h *h, const struct pool_def *def, const char *name,
   /* Only allocated extents are read; the rest stays a hole. */
   if (copy_image_out (h, def, name, img, size, &co) == -1)
     goto close;
+  /* A trailing hole is not written at all: the size makes it. */
   if (ftruncate (fd, size) == -1) {
     perrorf (h, "download: truncate");
     goto close;
