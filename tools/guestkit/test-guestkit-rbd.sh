@@ -126,6 +126,9 @@ echo "ok: clones (linked, full, across pools, from a dir pool)"
 # clone keeps the snapshot's content.
 truncate -s 16M "$d/data2"
 head -c 1M /dev/urandom | dd of="$d/data2" bs=1M seek=8 conv=notrunc status=none
+# (A stale clone snapshot, as a killed run would leave: taken now, before
+# the upload, it holds the old data.)
+rbd_cmd snap create gkpool/a.img@guestkit-clone-stale.img > /dev/null 2>&1
 g vol-upload a.img "$d/data2" --pool r
 g vol-download a.img "$d/back2" --pool r
 cmp -n $((16<<20)) "$d/back2" "$d/data2" || fail "second upload content"
@@ -133,6 +136,11 @@ cmp -n $((48<<20)) <(tail -c +$(( (16<<20) + 1 )) "$d/back2") /dev/zero || fail 
 g vol-download lnk.img "$d/lnk2" --pool r
 cmp "$d/lnk2" "$d/back" || fail "the linked clone changed with its parent"
 echo "ok: upload over old data"
+g vol-clone a.img stale.img --pool r --linked > /dev/null
+g vol-download stale.img "$d/stale" --pool r
+cmp "$d/stale" "$d/back2" || fail "a linked clone used a stale snapshot"
+g vol-delete stale.img --pool r > /dev/null
+echo "ok: a stale clone snapshot is taken again"
 
 # An image with a clone cannot be deleted; once the clone is gone it can.
 refused "has 1 clone(s) (gkpool/lnk.img)" vol-delete a.img --pool r
