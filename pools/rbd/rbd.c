@@ -883,8 +883,11 @@ copy_file_to_image (gk_h *h, const struct pool_def *def, const char *name,
       if (r < 0)
         return rbd_fail (h, def, name, "write", r);
       pos += got;
-      if (progress)
-        progress (opaque, pos, size);
+      /* -1 from the callback cancels, as in the file backends. */
+      if (progress && progress (opaque, pos, size) == -1) {
+        error_errno (h, ECANCELED, "copy cancelled");
+        return -1;
+      }
     }
   }
   r = rbd_flush (img);
@@ -904,6 +907,7 @@ struct copy_out {
   void *opaque;
   int err;                      /* -errno, or 0 */
   bool local_err;               /* err is from the local file */
+  bool cancelled;               /* by the progress callback */
 };
 
 static int
@@ -936,16 +940,20 @@ copy_extent (uint64_t off, size_t len, int exists, void *arg)
         /* Skipping a zero block leaves a hole in the local file. */
         if (is_zero (co->buf + i, m))
           continue;
+        errno = 0;
         if (pwrite (co->fd, co->buf + i, m, off + i) != (ssize_t) m) {
-          co->err = errno ? -errno : -EIO;
+          co->err = errno ? -errno : -ENOSPC;   /* short: the disk is full */
           co->local_err = true;
           return co->err;
         }
       }
     off += n;
     len -= n;
-    if (co->progress)
-      co->progress (co->opaque, off, co->total);
+    if (co->progress && co->progress (co->opaque, off, co->total) == -1) {
+      co->err = -ECANCELED;
+      co->cancelled = true;
+      return co->err;
+    }
   }
   return 0;
 }
@@ -970,6 +978,10 @@ copy_image_out (gk_h *h, const struct pool_def *def, const char *name,
   r = rbd_diff_iterate2 (src, NULL, 0, size, 1, 0, copy_extent, co);
   free (co->buf);
   co->buf = NULL;
+  if (r < 0 && co->cancelled) {
+    error_errno (h, ECANCELED, "copy cancelled");
+    return -1;
+  }
   if (r < 0 && co->local_err) {
     errno = -co->err;
     perrorf (h, "write");
