@@ -12,6 +12,8 @@ packages=(
   qemu-utils qemu-system-x86
   # the reference tools and the test libvirtd
   libvirt-daemon-system libvirt-clients
+  # the rbd pool backend and its test cluster (mon + memstore OSD on loopback)
+  ceph-mon ceph-osd ceph-common librbd-dev librados-dev
   # test image builders and checkers
   e2fsprogs xfsprogs btrfs-progs dosfstools lvm2 fdisk gdisk parted
   # make check-valgrind and sanitizer builds
