@@ -84,6 +84,7 @@ gk_close (gk_h *h)
     gk_int_free_drive (&h->drives.ptr[i]);
   drive_vector_reset (&h->drives);
   error_handler_vector_reset (&h->error_stack);
+  free (h->state_dir);
   free (h->last_error);
   free (h);
 }
