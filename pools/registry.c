@@ -7,12 +7,14 @@
 #include "pool-backend.h"
 
 extern const struct pool_backend dir_backend;
+extern const struct pool_backend iscsi_backend;
 
 static const struct pool_backend *const backends[] = {
   &dir_backend,
+  &iscsi_backend,
 };
 
-static const char *const types[] = { "dir", NULL };
+static const char *const types[] = { "dir", "iscsi", NULL };
 
 const struct pool_backend *
 pool_backend_lookup (const char *type)
