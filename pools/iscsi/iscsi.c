@@ -35,6 +35,7 @@
 #include <time.h>
 #include <inttypes.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 
 #include <iscsi/iscsi.h>
 #include <iscsi/scsi-lowlevel.h>
@@ -292,6 +293,20 @@ conn_open (gk_h *h, const struct pool_def *def, int lun, struct conn *c)
     if (r == -1 && errno != EINTR) {
       perrorf (h, "iscsi pool ‘%s’: poll", def->name);
       goto err;
+    }
+    /* libiscsi's own message for a failed TCP connect says nothing
+     * useful ("Can not reconnect right now"): take the socket's error.
+     */
+    if (r > 0 && (pfd.revents & (POLLERR | POLLHUP)) &&
+        !iscsi_is_logged_in (c->ctx)) {
+      int err = 0;
+      socklen_t len = sizeof err;
+
+      if (getsockopt (pfd.fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+          err != 0) {
+        connect_error (h, c, err, strerror (err));
+        goto err;
+      }
     }
     if (iscsi_service (c->ctx, r > 0 ? pfd.revents : 0) < 0 &&
         status == 1) {
