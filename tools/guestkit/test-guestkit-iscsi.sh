@@ -36,7 +36,8 @@ stop_tgtd () {
     tgtd_pid=
   fi
 }
-trap 'stop_tgtd; rm -rf "$d"' EXIT
+silent_pid=
+trap 'stop_tgtd; [ -z "$silent_pid" ] || kill "$silent_pid" 2>/dev/null; rm -rf "$d"' EXIT
 export GUESTKIT_STATE_DIR="$(mktemp -d -p "$d")"
 g () { ours guestkit "$@"; }
 alloc () { echo $(( $(stat -c %b "$1") * 512 )); }
@@ -210,6 +211,26 @@ took=$(( $(date +%s) - start ))
 [ "$(wc -l < "$d/err")" = 1 ] && grep -q "cannot log in to 127.0.0.1:$closed $iqn" "$d/err" || fail "unreachable: $(cat "$d/err")"
 g pool-undefine dead > /dev/null
 echo "ok: unreachable portal fails in $took s: $(cat "$d/err")"
+
+# A portal that accepts the connection but never answers the login: the
+# connection deadline (10 s) ends it.
+python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(5)
+print(s.getsockname()[1], flush=True); time.sleep(120)' > "$d/silent.port" &
+silent_pid=$!
+for i in $(seq 50); do [ -s "$d/silent.port" ] && break; sleep 0.1; done
+silent=$(cat "$d/silent.port")
+g pool-define-as silent iscsi --source-host 127.0.0.1:$silent --source-path $iqn > /dev/null
+start=$(date +%s)
+rc=0
+timeout 60 env -u LIBGUESTFS_BACKEND_SETTINGS "$run" guestkit pool-start silent 2> "$d/err" || rc=$?
+took=$(( $(date +%s) - start ))
+kill "$silent_pid"; silent_pid=
+[ $rc = 1 ] || fail "silent portal: exit $rc"
+[ $took -le 15 ] || fail "silent portal took $took s"
+[ "$(wc -l < "$d/err")" = 1 ] && grep -q "cannot log in to 127.0.0.1:$silent $iqn: no answer within 10 seconds" "$d/err" || fail "silent: $(cat "$d/err")"
+g pool-undefine silent > /dev/null
+echo "ok: a portal that never answers fails in $took s: $(cat "$d/err")"
 
 # No guestkit process ever had the secret on its command line: the test
 # passed it only by environment or file, and tgtd's log has no trace.
