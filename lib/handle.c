@@ -85,6 +85,7 @@ gk_close (gk_h *h)
   drive_vector_reset (&h->drives);
   error_handler_vector_reset (&h->error_stack);
   free (h->last_error);
+  free (h->state_dir);
   free (h);
 }
 
