@@ -51,6 +51,7 @@
 #define ZERO_GRAIN 4096         /* download: skip zeros in this unit */
 #define UNIT_PREFIX "unit:0:0:"
 #define MAX_TRIES 3             /* a command answered by UNIT ATTENTION */
+#define RUNNING (-1)            /* connection status: no answer yet */
 
 /* One logged-in session to the pool's target. */
 struct conn {
@@ -174,11 +175,24 @@ read_secret (gk_h *h, const struct pool_def *def)
 }
 
 static void
-connect_cb (struct iscsi_context *ctx, int status, void *data, void *opaque)
+login_cb (struct iscsi_context *ctx, int status, void *data, void *opaque)
 {
   int *status_rtn = opaque;
 
   *status_rtn = status;
+}
+
+/* TCP connected: log in.  Not iscsi_full_connect_async, whose TEST UNIT
+ * READY on one given LUN fails on targets without that LUN; our commands
+ * retry the UNIT ATTENTION that a fresh login brings instead.
+ */
+static void
+connect_cb (struct iscsi_context *ctx, int status, void *data, void *opaque)
+{
+  int *status_rtn = opaque;
+
+  if (status != 0 || iscsi_login_async (ctx, login_cb, opaque) != 0)
+    *status_rtn = status != 0 ? status : SCSI_STATUS_ERROR;
 }
 
 static int64_t
@@ -216,18 +230,21 @@ connect_error (gk_h *h, struct conn *c, int errnum, const char *reason)
                  c->def->name, c->portal, c->target, reason);
 }
 
-/* Log in to the pool's target, testing LUN lun.  The whole connection
- * and login must finish within CONNECT_TIMEOUT seconds.
+/* Log in to the pool's target.  The whole connection and login must
+ * finish within CONNECT_TIMEOUT seconds.
  */
 static int
-conn_open (gk_h *h, const struct pool_def *def, int lun, struct conn *c)
+conn_open (gk_h *h, const struct pool_def *def, struct conn *c)
 {
   const char *initiator = def->initiator_iqn ? def->initiator_iqn
     : DEFAULT_INITIATOR;
-  int status = 1;               /* 1: still running */
+  int status = RUNNING;
   int64_t deadline;
 
   memset (c, 0, sizeof *c);
+  /* A definition stored by an older version was never checked. */
+  if (iscsi_check_def (h, def) == -1)
+    return -1;
   c->def = def;
   c->target = def->source_devices[0];
   c->portal = make_portal (h, def);
@@ -258,24 +275,23 @@ conn_open (gk_h *h, const struct pool_def *def, int lun, struct conn *c)
       goto err;
     r = iscsi_set_initiator_username_pwd (c->ctx, def->auth_username,
                                           secret);
-    /* Do not leave the password lying in our heap. */
-    memset (secret, 0, strlen (secret));
+    /* Do not leave the password lying in our heap (libiscsi has a copy). */
+    explicit_bzero (secret, strlen (secret));
     if (r != 0) {
       connect_error (h, c, EINVAL, iscsi_get_error (c->ctx));
       goto err;
     }
   }
 
-  debug (h, "iscsi: connecting to %s %s LUN %d as %s", c->portal, c->target,
-         lun, initiator);
-  if (iscsi_full_connect_async (c->ctx, c->portal, lun, connect_cb,
-                                &status) != 0) {
+  debug (h, "iscsi: connecting to %s %s as %s", c->portal, c->target,
+         initiator);
+  if (iscsi_connect_async (c->ctx, c->portal, connect_cb, &status) != 0) {
     connect_error (h, c, EIO, iscsi_get_error (c->ctx));
     goto err;
   }
   /* Our own event loop, for a deadline that libiscsi's sync call lacks. */
   deadline = now_ms () + CONNECT_TIMEOUT * 1000;
-  while (status == 1) {
+  while (status == RUNNING) {
     struct pollfd pfd;
     int64_t left = deadline - now_ms ();
     int r;
@@ -309,7 +325,7 @@ conn_open (gk_h *h, const struct pool_def *def, int lun, struct conn *c)
       }
     }
     if (iscsi_service (c->ctx, r > 0 ? pfd.revents : 0) < 0 &&
-        status == 1) {
+        status == RUNNING) {
       connect_error (h, c, EIO, iscsi_get_error (c->ctx));
       goto err;
     }
@@ -337,9 +353,15 @@ task_result (gk_h *h, struct conn *c, struct scsi_task *task,
   if (task != NULL && task->status == SCSI_STATUS_CHECK_CONDITION &&
       task->sense.key == SCSI_SENSE_UNIT_ATTENTION && try + 1 < MAX_TRIES)
     return 0;
-  error_errno (h, EIO, "iscsi pool ‘%s’: %s %s LUN %d: %s failed: %s",
-               c->def->name, c->portal, c->target, lun, what,
-               iscsi_get_error (c->ctx));
+  if (task != NULL && task->status == SCSI_STATUS_CHECK_CONDITION)
+    error_errno (h, EIO, "iscsi pool ‘%s’: %s %s LUN %d: %s failed: %s "
+                 "(%s)", c->def->name, c->portal, c->target, lun, what,
+                 scsi_sense_key_str (task->sense.key),
+                 scsi_sense_ascq_str (task->sense.ascq));
+  else
+    error_errno (h, EIO, "iscsi pool ‘%s’: %s %s LUN %d: %s failed: %s",
+                 c->def->name, c->portal, c->target, lun, what,
+                 iscsi_get_error (c->ctx));
   return -1;
 }
 
@@ -476,7 +498,7 @@ open_vol (gk_h *h, const struct pool_def *def, const char *name,
 {
   int lun = parse_vol_name (h, def, name);
 
-  if (lun == -1 || conn_open (h, def, lun, c) == -1)
+  if (lun == -1 || conn_open (h, def, c) == -1)
     return -1;
   if (read_geometry (h, c, lun, g) == -1) {
     conn_close (c);
@@ -494,7 +516,7 @@ iscsi_refresh (gk_h *h, const struct pool_def *def, uint64_t *capacity,
   size_t nr, i;
   uint64_t sum = 0;
 
-  if (conn_open (h, def, 0, &c) == -1)
+  if (conn_open (h, def, &c) == -1)
     return -1;
   if (list_disk_luns (h, &c, &luns, &nr) == -1)
     goto err;
@@ -524,7 +546,7 @@ iscsi_vol_list (gk_h *h, const struct pool_def *def, char ***names_rtn)
   char **names;
   size_t nr, i;
 
-  if (conn_open (h, def, 0, &c) == -1)
+  if (conn_open (h, def, &c) == -1)
     return -1;
   if (list_disk_luns (h, &c, &luns, &nr) == -1) {
     conn_close (&c);
