@@ -44,7 +44,6 @@
 #include "pool-internal.h"
 
 #define DEFAULT_PORT 3260
-#define DEFAULT_INITIATOR "iqn.2026-11.org.guestkit:initiator"
 #define CONNECT_TIMEOUT 10      /* seconds, connection and login */
 #define IO_TIMEOUT 30           /* seconds, each SCSI command */
 #define CHUNK (1024 * 1024)     /* bytes per READ(16)/WRITE(16) */
@@ -237,7 +236,7 @@ static int
 conn_open (gk_h *h, const struct pool_def *def, struct conn *c)
 {
   const char *initiator = def->initiator_iqn ? def->initiator_iqn
-    : DEFAULT_INITIATOR;
+    : GK_ISCSI_DEFAULT_INITIATOR;
   int status = RUNNING;
   int64_t deadline;
 

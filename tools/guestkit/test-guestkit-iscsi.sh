@@ -77,6 +77,7 @@ g pool-define-as p1 iscsi --source-host 127.0.0.1:$port --source-path $iqn > /de
 g pool-dumpxml p1 > "$d/p1.xml"
 grep -q "<pool type=\"iscsi-direct\"" "$d/p1.xml" || fail "pool type: $(cat "$d/p1.xml")"
 grep -q "<device path=\"$iqn\"/>" "$d/p1.xml" || fail "device: $(cat "$d/p1.xml")"
+grep -q "<iqn name=\"iqn.2026-11.org.guestkit:initiator\"/>" "$d/p1.xml" || fail "default initiator not written (libvirt needs one): $(cat "$d/p1.xml")"
 g pool-start p1 > /dev/null
 g pool-info p1 --json > "$d/info"
 python3 - "$d/info" $((size1 + size2)) <<'PY'
