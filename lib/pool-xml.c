@@ -426,10 +426,15 @@ gk_int_format_pool_xml (gk_h *h, const struct pool_def *def,
       xmlNewProp (s, BAD_CAST "usage", BAD_CAST def->auth_secret_usage);
     }
   }
-  if (def->initiator_iqn) {
+  /* libvirt refuses an iscsi-direct pool without an initiator IQN:
+   * write the one the backend uses by default.
+   */
+  if (def->initiator_iqn || strcmp (def->type, "iscsi") == 0) {
     n = xmlNewChild (source, NULL, BAD_CAST "initiator", NULL);
     n = xmlNewChild (n, NULL, BAD_CAST "iqn", NULL);
-    xmlNewProp (n, BAD_CAST "name", BAD_CAST def->initiator_iqn);
+    xmlNewProp (n, BAD_CAST "name", BAD_CAST (def->initiator_iqn
+                                              ? def->initiator_iqn
+                                              : GK_ISCSI_DEFAULT_INITIATOR));
   }
   if (def->source_name)
     xmlNewTextChild (source, NULL, BAD_CAST "name", BAD_CAST def->source_name);

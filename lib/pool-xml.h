@@ -15,6 +15,9 @@
 #include "internal.h"
 #include "pool-backend.h"
 
+/* The initiator name of iscsi pools without <initiator><iqn name=...>. */
+#define GK_ISCSI_DEFAULT_INITIATOR "iqn.2026-11.org.guestkit:initiator"
+
 struct pool_host {
   char *name;
   int port;                     /* 0 = default */

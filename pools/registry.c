@@ -7,14 +7,16 @@
 #include "pool-backend.h"
 
 extern const struct pool_backend dir_backend;
+extern const struct pool_backend iscsi_backend;
 extern const struct pool_backend rbd_backend;
 
 static const struct pool_backend *const backends[] = {
   &dir_backend,
+  &iscsi_backend,
   &rbd_backend,
 };
 
-static const char *const types[] = { "dir", "rbd", NULL };
+static const char *const types[] = { "dir", "iscsi", "rbd", NULL };
 
 const struct pool_backend *
 pool_backend_lookup (const char *type)

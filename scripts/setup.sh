@@ -7,6 +7,8 @@ packages=(
   # build
   build-essential autoconf automake libtool pkg-config perl
   libguestfs-dev libvirt-dev libxml2-dev check
+  # the iscsi pool backend (libiscsi) and its tests (tgt, iscsi-ls)
+  libiscsi-dev libiscsi-bin tgt
   # run time: the appliance (libguestfs needs a host kernel to build it) and qemu
   libguestfs-tools guestfs-tools libguestfs-xfs linux-image-amd64
   qemu-utils qemu-system-x86

@@ -1,0 +1,899 @@
+/* guestkit: the iscsi pool backend (libvirt's iscsi-direct).
+ *
+ * The pool is one iSCSI target (<source><device path='IQN'/>) behind one
+ * portal (<source><host name= port=>); its volumes are the target's LUNs
+ * that are disks, named unit:0:0:N as libvirt's iscsi-direct names them.
+ * Everything runs in user space with libiscsi: no kernel initiator, no
+ * iscsid, nothing left logged in.  Every operation opens its own session
+ * and logs out at the end, so a pool holds no state between calls and a
+ * killed process leaves nothing behind but a session the target drops.
+ *
+ * LUNs belong to the target: they are never created, deleted or resized
+ * here (those operations fail with a message that says so).  Upload,
+ * download and wipe stream the LUN with READ(16)/WRITE(16) in 1 MiB
+ * chunks.  A LUN has no holes, so an upload reads only the data ranges
+ * of the local file but writes every block of the LUN (zeros where the
+ * file has holes or ends); a download writes only the non-zero blocks to
+ * the local file, which thus stays sparse.
+ *
+ * Every network wait is bounded: the connection and login by a deadline
+ * of our own (CONNECT_TIMEOUT), each command by libiscsi's PDU timeout,
+ * and libiscsi's automatic reconnection (which retries forever by
+ * default) is turned off.  The CHAP password is read from the place the
+ * definition names (env:VAR or file:/PATH) at each connection and never
+ * stored, printed or passed on a command line.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <poll.h>
+#include <time.h>
+#include <inttypes.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
+
+#include <iscsi/iscsi.h>
+#include <iscsi/scsi-lowlevel.h>
+
+#include "internal.h"
+#include "pool-internal.h"
+
+#define DEFAULT_PORT 3260
+#define CONNECT_TIMEOUT 10      /* seconds, connection and login */
+#define IO_TIMEOUT 30           /* seconds, each SCSI command */
+#define CHUNK (1024 * 1024)     /* bytes per READ(16)/WRITE(16) */
+#define ZERO_GRAIN 4096         /* download: skip zeros in this unit */
+#define UNIT_PREFIX "unit:0:0:"
+#define MAX_TRIES 3             /* a command answered by UNIT ATTENTION */
+#define RUNNING (-1)            /* connection status: no answer yet */
+
+/* One logged-in session to the pool's target. */
+struct conn {
+  struct iscsi_context *ctx;
+  const struct pool_def *def;
+  char *portal;                 /* host:port, as libiscsi wants it */
+  const char *target;
+};
+
+/* A disk LUN and its geometry. */
+struct lun_geom {
+  int lun;
+  uint32_t block_size;
+  uint64_t nr_blocks;
+};
+
+static int
+port_of (const struct pool_def *def)
+{
+  return def->hosts[0].port ? def->hosts[0].port : DEFAULT_PORT;
+}
+
+/* "host:port", with an IPv6 address bracketed. */
+static char *
+make_portal (gk_h *h, const struct pool_def *def)
+{
+  const char *host = def->hosts[0].name;
+  bool v6 = strchr (host, ':') != NULL && host[0] != '[';
+  char *ret;
+
+  if (asprintf (&ret, "%s%s%s:%d", v6 ? "[" : "", host, v6 ? "]" : "",
+                port_of (def)) == -1) {
+    perrorf (h, "iscsi pool");
+    return NULL;
+  }
+  return ret;
+}
+
+static int
+iscsi_check_def (gk_h *h, const struct pool_def *def)
+{
+  const char *usage = def->auth_secret_usage;
+
+  if (def->nr_hosts != 1 || def->hosts[0].name == NULL ||
+      def->hosts[0].name[0] == '\0') {
+    error_errno (h, EINVAL, "iscsi pool ‘%s’: exactly one <source><host> "
+                 "(the portal) is needed", def->name);
+    return -1;
+  }
+  if (def->source_devices == NULL || def->source_devices[0] == NULL ||
+      def->source_devices[0][0] == '\0' || def->source_devices[1] != NULL) {
+    error_errno (h, EINVAL, "iscsi pool ‘%s’: exactly one <source><device "
+                 "path='TARGET-IQN'> is needed", def->name);
+    return -1;
+  }
+  if (def->auth_type == NULL)
+    return 0;
+  if (strcmp (def->auth_type, "chap") != 0) {
+    error_errno (h, EINVAL, "iscsi pool ‘%s’: auth type ‘%s’ is not "
+                 "supported (chap)", def->name, def->auth_type);
+    return -1;
+  }
+  if (def->auth_username == NULL || def->auth_username[0] == '\0') {
+    error_errno (h, EINVAL, "iscsi pool ‘%s’: CHAP needs a username",
+                 def->name);
+    return -1;
+  }
+  /* Only references: a secret itself must never land in the XML. */
+  if (usage == NULL ||
+      !((strncmp (usage, "env:", 4) == 0 && usage[4] != '\0') ||
+        (strncmp (usage, "file:/", 6) == 0))) {
+    error_errno (h, EINVAL, "iscsi pool ‘%s’: CHAP needs a secret usage of "
+                 "the form env:NAME or file:/ABSOLUTE/PATH", def->name);
+    return -1;
+  }
+  return 0;
+}
+
+/* The CHAP password from env:NAME or file:PATH (its first line). */
+static char *
+read_secret (gk_h *h, const struct pool_def *def)
+{
+  const char *usage = def->auth_secret_usage;
+  char *secret = NULL;
+
+  if (strncmp (usage, "env:", 4) == 0) {
+    const char *v = getenv (usage + 4);
+
+    if (v == NULL || v[0] == '\0') {
+      error_errno (h, ENOENT, "iscsi pool ‘%s’: the CHAP secret variable "
+                   "%s is not set", def->name, usage + 4);
+      return NULL;
+    }
+    secret = strdup (v);
+    if (secret == NULL)
+      perrorf (h, "iscsi pool");
+    return secret;
+  }
+  else {
+    CLEANUP_FCLOSE FILE *fp = fopen (usage + 5, "re");
+    size_t n = 0;
+    ssize_t len;
+
+    if (fp == NULL) {
+      perrorf (h, "iscsi pool ‘%s’: CHAP secret file %s", def->name,
+               usage + 5);
+      return NULL;
+    }
+    len = getline (&secret, &n, fp);
+    /* Only the first line: a file written by echo ends with a newline. */
+    while (len > 0 && (secret[len-1] == '\n' || secret[len-1] == '\r'))
+      secret[--len] = '\0';
+    if (len <= 0) {
+      free (secret);
+      error_errno (h, ENOENT, "iscsi pool ‘%s’: CHAP secret file %s is "
+                   "empty", def->name, usage + 5);
+      return NULL;
+    }
+    return secret;
+  }
+}
+
+static void
+login_cb (struct iscsi_context *ctx, int status, void *data, void *opaque)
+{
+  int *status_rtn = opaque;
+
+  *status_rtn = status;
+}
+
+/* TCP connected: log in.  Not iscsi_full_connect_async, whose TEST UNIT
+ * READY on one given LUN fails on targets without that LUN; our commands
+ * retry the UNIT ATTENTION that a fresh login brings instead.
+ */
+static void
+connect_cb (struct iscsi_context *ctx, int status, void *data, void *opaque)
+{
+  int *status_rtn = opaque;
+
+  if (status != 0 || iscsi_login_async (ctx, login_cb, opaque) != 0)
+    *status_rtn = status != 0 ? status : SCSI_STATUS_ERROR;
+}
+
+static int64_t
+now_ms (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+conn_close (struct conn *c)
+{
+  if (c->ctx) {
+    if (iscsi_is_logged_in (c->ctx))
+      iscsi_logout_sync (c->ctx);
+    iscsi_destroy_context (c->ctx);
+  }
+  free (c->portal);
+  memset (c, 0, sizeof *c);
+}
+
+/* The error of a failed connection, naming the portal and the target. */
+static void
+connect_error (gk_h *h, struct conn *c, int errnum, const char *reason)
+{
+  if (strstr (reason, "uthentication") != NULL)
+    error_errno (h, EACCES, "iscsi pool ‘%s’: %s %s: authentication failed "
+                 "(CHAP user ‘%s’): %s", c->def->name, c->portal, c->target,
+                 c->def->auth_username ? c->def->auth_username : "(none)",
+                 reason);
+  else
+    error_errno (h, errnum, "iscsi pool ‘%s’: cannot log in to %s %s: %s",
+                 c->def->name, c->portal, c->target, reason);
+}
+
+/* Log in to the pool's target.  The whole connection and login must
+ * finish within CONNECT_TIMEOUT seconds.
+ */
+static int
+conn_open (gk_h *h, const struct pool_def *def, struct conn *c)
+{
+  const char *initiator = def->initiator_iqn ? def->initiator_iqn
+    : GK_ISCSI_DEFAULT_INITIATOR;
+  int status = RUNNING;
+  int64_t deadline;
+
+  memset (c, 0, sizeof *c);
+  /* A definition stored by an older version was never checked. */
+  if (iscsi_check_def (h, def) == -1)
+    return -1;
+  c->def = def;
+  c->target = def->source_devices[0];
+  c->portal = make_portal (h, def);
+  if (c->portal == NULL)
+    return -1;
+  c->ctx = iscsi_create_context (initiator);
+  if (c->ctx == NULL) {
+    error_errno (h, ENOMEM, "iscsi pool ‘%s’: cannot create an iSCSI "
+                 "context for initiator %s", def->name, initiator);
+    goto err;
+  }
+  if (iscsi_set_targetname (c->ctx, c->target) != 0 ||
+      iscsi_set_session_type (c->ctx, ISCSI_SESSION_NORMAL) != 0 ||
+      iscsi_set_header_digest (c->ctx,
+                               ISCSI_HEADER_DIGEST_NONE_CRC32C) != 0) {
+    connect_error (h, c, EINVAL, iscsi_get_error (c->ctx));
+    goto err;
+  }
+  /* libiscsi reconnects forever by default: a dead target would hang us. */
+  iscsi_set_noautoreconnect (c->ctx, 1);
+  iscsi_set_reconnect_max_retries (c->ctx, 0);
+  iscsi_set_timeout (c->ctx, IO_TIMEOUT);
+  if (def->auth_type) {
+    CLEANUP_FREE char *secret = read_secret (h, def);
+    int r;
+
+    if (secret == NULL)
+      goto err;
+    r = iscsi_set_initiator_username_pwd (c->ctx, def->auth_username,
+                                          secret);
+    /* Do not leave the password lying in our heap (libiscsi has a copy). */
+    explicit_bzero (secret, strlen (secret));
+    if (r != 0) {
+      connect_error (h, c, EINVAL, iscsi_get_error (c->ctx));
+      goto err;
+    }
+  }
+
+  debug (h, "iscsi: connecting to %s %s as %s", c->portal, c->target,
+         initiator);
+  if (iscsi_connect_async (c->ctx, c->portal, connect_cb, &status) != 0) {
+    connect_error (h, c, EIO, iscsi_get_error (c->ctx));
+    goto err;
+  }
+  /* Our own event loop, for a deadline that libiscsi's sync call lacks. */
+  deadline = now_ms () + CONNECT_TIMEOUT * 1000;
+  while (status == RUNNING) {
+    struct pollfd pfd;
+    int64_t left = deadline - now_ms ();
+    int r;
+
+    if (left <= 0) {
+      error_errno (h, ETIMEDOUT, "iscsi pool ‘%s’: cannot log in to %s %s: "
+                   "no answer within %d seconds", def->name, c->portal,
+                   c->target, CONNECT_TIMEOUT);
+      goto err;
+    }
+    pfd.fd = iscsi_get_fd (c->ctx);
+    pfd.events = iscsi_which_events (c->ctx);
+    pfd.revents = 0;
+    r = poll (&pfd, 1, left < 1000 ? (int) left : 1000);
+    if (r == -1 && errno != EINTR) {
+      perrorf (h, "iscsi pool ‘%s’: poll", def->name);
+      goto err;
+    }
+    /* libiscsi's own message for a failed TCP connect says nothing
+     * useful ("Can not reconnect right now"): take the socket's error.
+     */
+    if (r > 0 && (pfd.revents & (POLLERR | POLLHUP)) &&
+        !iscsi_is_logged_in (c->ctx)) {
+      int err = 0;
+      socklen_t len = sizeof err;
+
+      if (getsockopt (pfd.fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+          err != 0) {
+        connect_error (h, c, err, strerror (err));
+        goto err;
+      }
+    }
+    if (iscsi_service (c->ctx, r > 0 ? pfd.revents : 0) < 0 &&
+        status == RUNNING) {
+      connect_error (h, c, EIO, iscsi_get_error (c->ctx));
+      goto err;
+    }
+  }
+  if (status != 0) {
+    connect_error (h, c, EIO, iscsi_get_error (c->ctx));
+    goto err;
+  }
+  return 0;
+
+ err:
+  conn_close (c);
+  return -1;
+}
+
+/* Judge a finished command: 1 good, 0 worth retrying (a UNIT ATTENTION,
+ * which a target reports once after a change), -1 error (set).
+ */
+static int
+task_result (gk_h *h, struct conn *c, struct scsi_task *task,
+             const char *what, int lun, int try)
+{
+  if (task != NULL && task->status == SCSI_STATUS_GOOD)
+    return 1;
+  if (task != NULL && task->status == SCSI_STATUS_CHECK_CONDITION &&
+      task->sense.key == SCSI_SENSE_UNIT_ATTENTION && try + 1 < MAX_TRIES)
+    return 0;
+  if (task != NULL && task->status == SCSI_STATUS_CHECK_CONDITION)
+    error_errno (h, EIO, "iscsi pool ‘%s’: %s %s LUN %d: %s failed: %s "
+                 "(%s)", c->def->name, c->portal, c->target, lun, what,
+                 scsi_sense_key_str (task->sense.key),
+                 scsi_sense_ascq_str (task->sense.ascq));
+  else
+    error_errno (h, EIO, "iscsi pool ‘%s’: %s %s LUN %d: %s failed: %s",
+                 c->def->name, c->portal, c->target, lun, what,
+                 iscsi_get_error (c->ctx));
+  return -1;
+}
+
+/* The LUN numbers of the target's disks (not its controller LUN). */
+static int
+list_disk_luns (gk_h *h, struct conn *c, int **luns_rtn, size_t *nr_rtn)
+{
+  struct scsi_task *task = NULL;
+  struct scsi_reportluns_list *list;
+  int *luns = NULL;
+  size_t nr = 0;
+  uint32_t i;
+  int try, r = -1;
+
+  for (try = 0; try < MAX_TRIES; ++try) {
+    task = iscsi_reportluns_sync (c->ctx, SCSI_REPORTLUNS_REPORT_ALL_LUNS,
+                                  16384);
+    r = task_result (h, c, task, "REPORT LUNS", 0, try);
+    if (r != 0)
+      break;
+    scsi_free_scsi_task (task);
+  }
+  if (r == -1)
+    goto out;
+  r = -1;
+  list = scsi_datain_unmarshall (task);
+  if (list == NULL) {
+    error_errno (h, EIO, "iscsi pool ‘%s’: %s %s: cannot parse the REPORT "
+                 "LUNS answer", c->def->name, c->portal, c->target);
+    goto out;
+  }
+  luns = calloc (list->num + 1, sizeof *luns);
+  if (luns == NULL) {
+    perrorf (h, "iscsi pool");
+    goto out;
+  }
+  for (i = 0; i < list->num; ++i) {
+    struct scsi_task *inq = NULL;
+    struct scsi_inquiry_standard *std;
+    int lun = list->luns[i], ok = 0;
+
+    for (try = 0; try < MAX_TRIES; ++try) {
+      inq = iscsi_inquiry_sync (c->ctx, lun, 0, 0, 255);
+      ok = task_result (h, c, inq, "INQUIRY", lun, try);
+      if (ok != 0)
+        break;
+      scsi_free_scsi_task (inq);
+    }
+    if (ok == -1) {
+      scsi_free_scsi_task (inq);
+      goto out;
+    }
+    /* tgt's LUN 0 is a controller: only direct-access disks are volumes. */
+    std = scsi_datain_unmarshall (inq);
+    if (std && std->qualifier == SCSI_INQUIRY_PERIPHERAL_QUALIFIER_CONNECTED
+        && std->device_type == SCSI_INQUIRY_PERIPHERAL_DEVICE_TYPE_DIRECT_ACCESS)
+      luns[nr++] = lun;
+    scsi_free_scsi_task (inq);
+  }
+  *luns_rtn = luns;
+  *nr_rtn = nr;
+  luns = NULL;
+  r = 0;
+ out:
+  free (luns);
+  if (task)
+    scsi_free_scsi_task (task);
+  return r;
+}
+
+/* READ CAPACITY(16): the block size and the number of blocks. */
+static int
+read_geometry (gk_h *h, struct conn *c, int lun, struct lun_geom *g)
+{
+  struct scsi_task *task = NULL;
+  struct scsi_readcapacity16 *rc;
+  int try, r = -1;
+
+  for (try = 0; try < MAX_TRIES; ++try) {
+    task = iscsi_readcapacity16_sync (c->ctx, lun);
+    r = task_result (h, c, task, "READ CAPACITY(16)", lun, try);
+    if (r != 0)
+      break;
+    scsi_free_scsi_task (task);
+  }
+  if (r == 1) {
+    rc = scsi_datain_unmarshall (task);
+    if (rc == NULL || rc->block_length == 0 ||
+        CHUNK % rc->block_length != 0) {
+      error_errno (h, EIO, "iscsi pool ‘%s’: %s %s LUN %d: unusable READ "
+                   "CAPACITY(16) answer", c->def->name, c->portal,
+                   c->target, lun);
+      r = -1;
+    }
+    else {
+      /* The target returns the LAST block's address, not the count. */
+      g->lun = lun;
+      g->block_size = rc->block_length;
+      g->nr_blocks = rc->returned_lba + 1;
+      r = 0;
+    }
+  }
+  if (task)
+    scsi_free_scsi_task (task);
+  return r;
+}
+
+/* unit:0:0:N → N, or -1 with an error. */
+static int
+parse_vol_name (gk_h *h, const struct pool_def *def, const char *name)
+{
+  const char *p = name + strlen (UNIT_PREFIX);
+  char *end;
+  long n;
+
+  if (strncmp (name, UNIT_PREFIX, strlen (UNIT_PREFIX)) != 0 ||
+      *p < '0' || *p > '9')
+    goto bad;
+  errno = 0;
+  n = strtol (p, &end, 10);
+  if (errno || *end || n > 16383)
+    goto bad;
+  return n;
+ bad:
+  error_errno (h, ENOENT, "iscsi pool ‘%s’: ‘%s’ is not a LUN name "
+               "(unit:0:0:N)", def->name, name);
+  return -1;
+}
+
+/* Log in and get the geometry of the volume called name. */
+static int
+open_vol (gk_h *h, const struct pool_def *def, const char *name,
+          struct conn *c, struct lun_geom *g)
+{
+  int lun = parse_vol_name (h, def, name);
+
+  if (lun == -1 || conn_open (h, def, c) == -1)
+    return -1;
+  if (read_geometry (h, c, lun, g) == -1) {
+    conn_close (c);
+    return -1;
+  }
+  return 0;
+}
+
+static int
+iscsi_refresh (gk_h *h, const struct pool_def *def, uint64_t *capacity,
+               uint64_t *allocation, uint64_t *available)
+{
+  struct conn c;
+  CLEANUP_FREE int *luns = NULL;
+  size_t nr, i;
+  uint64_t sum = 0;
+
+  if (conn_open (h, def, &c) == -1)
+    return -1;
+  if (list_disk_luns (h, &c, &luns, &nr) == -1)
+    goto err;
+  for (i = 0; i < nr; ++i) {
+    struct lun_geom g;
+
+    if (read_geometry (h, &c, luns[i], &g) == -1)
+      goto err;
+    sum += g.nr_blocks * g.block_size;
+  }
+  conn_close (&c);
+  /* As libvirt: the LUNs are the pool, fully used, nothing free. */
+  *capacity = *allocation = sum;
+  *available = 0;
+  return 0;
+
+ err:
+  conn_close (&c);
+  return -1;
+}
+
+static int
+iscsi_vol_list (gk_h *h, const struct pool_def *def, char ***names_rtn)
+{
+  struct conn c;
+  CLEANUP_FREE int *luns = NULL;
+  char **names;
+  size_t nr, i;
+
+  if (conn_open (h, def, &c) == -1)
+    return -1;
+  if (list_disk_luns (h, &c, &luns, &nr) == -1) {
+    conn_close (&c);
+    return -1;
+  }
+  conn_close (&c);
+  names = calloc (nr + 1, sizeof (char *));
+  if (names == NULL) {
+    perrorf (h, "iscsi pool");
+    return -1;
+  }
+  for (i = 0; i < nr; ++i) {
+    if (asprintf (&names[i], UNIT_PREFIX "%d", luns[i]) == -1) {
+      names[i] = NULL;
+      perrorf (h, "iscsi pool");
+      free_string_list (names);
+      return -1;
+    }
+  }
+  *names_rtn = names;
+  return 0;
+}
+
+static int
+iscsi_vol_info (gk_h *h, const struct pool_def *def, const char *name,
+                struct vol_state *st)
+{
+  const char *host = def->hosts[0].name;
+  bool v6 = strchr (host, ':') != NULL && host[0] != '[';
+  struct conn c;
+  struct lun_geom g;
+
+  if (open_vol (h, def, name, &c, &g) == -1)
+    return -1;
+  conn_close (&c);
+  st->name = strdup (name);
+  st->format = strdup ("raw");
+  /* The URI qemu opens: iscsi://HOST:PORT/IQN/LUN. */
+  if (st->name == NULL || st->format == NULL ||
+      asprintf (&st->path, "iscsi://%s%s%s:%d/%s/%d", v6 ? "[" : "", host,
+                v6 ? "]" : "", port_of (def), def->source_devices[0],
+                g.lun) == -1) {
+    st->path = NULL;
+    perrorf (h, "iscsi pool");
+    return -1;
+  }
+  st->capacity = st->allocation = g.nr_blocks * g.block_size;
+  return 0;
+}
+
+static int
+iscsi_vol_create (gk_h *h, const struct pool_def *def,
+                  const struct vol_def *vol)
+{
+  error_errno (h, ENOTSUP, "iscsi pools cannot create LUNs: create them on "
+               "the target");
+  return -1;
+}
+
+static int
+iscsi_vol_delete (gk_h *h, const struct pool_def *def, const char *name)
+{
+  error_errno (h, ENOTSUP, "iscsi pools cannot delete LUNs: delete them on "
+               "the target");
+  return -1;
+}
+
+static int
+iscsi_vol_resize (gk_h *h, const struct pool_def *def, const char *name,
+                  uint64_t capacity, unsigned flags)
+{
+  error_errno (h, ENOTSUP, "iscsi pools cannot resize LUNs: resize them on "
+               "the target");
+  return -1;
+}
+
+/* WRITE(16) of len bytes (a multiple of the block size) at byte pos. */
+static int
+write_blocks (gk_h *h, struct conn *c, const struct lun_geom *g,
+              uint64_t pos, unsigned char *buf, uint32_t len)
+{
+  int try, r = -1;
+
+  for (try = 0; try < MAX_TRIES; ++try) {
+    struct scsi_task *task =
+      iscsi_write16_sync (c->ctx, g->lun, pos / g->block_size, buf, len,
+                          g->block_size, 0, 0, 0, 0, 0);
+
+    r = task_result (h, c, task, "WRITE(16)", g->lun, try);
+    if (task)
+      scsi_free_scsi_task (task);
+    if (r != 0)
+      break;
+  }
+  return r == 1 ? 0 : -1;
+}
+
+/* READ(16) of len bytes at byte pos into buf. */
+static int
+read_blocks (gk_h *h, struct conn *c, const struct lun_geom *g,
+             uint64_t pos, unsigned char *buf, uint32_t len)
+{
+  int try, r = -1;
+
+  for (try = 0; try < MAX_TRIES; ++try) {
+    struct scsi_task *task =
+      iscsi_read16_sync (c->ctx, g->lun, pos / g->block_size, len,
+                         g->block_size, 0, 0, 0, 0, 0);
+
+    r = task_result (h, c, task, "READ(16)", g->lun, try);
+    if (r == 1) {
+      /* A short Data-In would leave stale bytes: refuse it. */
+      if (task->datain.size != (int) len || task->datain.data == NULL) {
+        error_errno (h, EIO, "iscsi pool ‘%s’: %s %s LUN %d: READ(16) "
+                     "returned %d bytes instead of %" PRIu32, c->def->name,
+                     c->portal, c->target, g->lun, task->datain.size, len);
+        r = -1;
+      }
+      else
+        memcpy (buf, task->datain.data, len);
+    }
+    if (task)
+      scsi_free_scsi_task (task);
+    if (r != 0)
+      break;
+  }
+  return r == 1 ? 0 : -1;
+}
+
+static int
+report_progress (gk_h *h, gk_progress_cb progress, void *opaque,
+                 uint64_t done, uint64_t total)
+{
+  if (progress && progress (opaque, done, total) == -1) {
+    error_errno (h, ECANCELED, "copy cancelled");
+    return -1;
+  }
+  return 0;
+}
+
+static int
+iscsi_vol_wipe (gk_h *h, const struct pool_def *def, const char *name)
+{
+  CLEANUP_FREE unsigned char *zeros = calloc (1, CHUNK);
+  struct conn c;
+  struct lun_geom g;
+  uint64_t size, pos;
+
+  if (zeros == NULL) {
+    perrorf (h, "iscsi pool");
+    return -1;
+  }
+  if (open_vol (h, def, name, &c, &g) == -1)
+    return -1;
+  /* Plain zero writes: every target takes them, unlike WRITE SAME. */
+  size = g.nr_blocks * g.block_size;
+  for (pos = 0; pos < size; pos += CHUNK) {
+    uint32_t n = size - pos < CHUNK ? size - pos : CHUNK;
+
+    if (write_blocks (h, &c, &g, pos, zeros, n) == -1) {
+      conn_close (&c);
+      return -1;
+    }
+  }
+  conn_close (&c);
+  return 0;
+}
+
+/* Fill buf (already zeroed, len bytes) with the local file's bytes at
+ * [pos, pos + len), reading only its data ranges.
+ */
+static int
+read_local (gk_h *h, int fd, uint64_t fsize, uint64_t pos,
+            unsigned char *buf, size_t len)
+{
+  uint64_t end = pos + len < fsize ? pos + len : fsize;
+  uint64_t off = pos;
+
+  while (off < end) {
+    off_t data = lseek (fd, off, SEEK_DATA), hole;
+
+    if (data == -1) {
+      if (errno == ENXIO)       /* a hole up to the end of the file */
+        return 0;
+      perrorf (h, "upload: lseek");
+      return -1;
+    }
+    if ((uint64_t) data >= end)
+      return 0;
+    hole = lseek (fd, data, SEEK_HOLE);
+    if (hole == -1 || (uint64_t) hole > end)
+      hole = end;
+    for (off = data; off < (uint64_t) hole; ) {
+      ssize_t r = pread (fd, buf + (off - pos), hole - off, off);
+
+      if (r == -1) {
+        if (errno == EINTR)
+          continue;
+        perrorf (h, "upload: read");
+        return -1;
+      }
+      if (r == 0)               /* the file shrank: the rest is zeros */
+        return 0;
+      off += r;
+    }
+  }
+  return 0;
+}
+
+static int
+iscsi_vol_upload (gk_h *h, const struct pool_def *def, const char *name,
+                  int fd, gk_progress_cb progress, void *opaque)
+{
+  CLEANUP_FREE unsigned char *buf = malloc (CHUNK);
+  struct conn c;
+  struct lun_geom g;
+  struct stat sb;
+  uint64_t fsize, size, pos;
+
+  if (buf == NULL) {
+    perrorf (h, "iscsi pool");
+    return -1;
+  }
+  if (fstat (fd, &sb) == -1) {
+    perrorf (h, "upload: stat");
+    return -1;
+  }
+  if (S_ISREG (sb.st_mode))
+    fsize = sb.st_size;
+  else {
+    off_t end = lseek (fd, 0, SEEK_END);
+
+    if (end == -1) {
+      perrorf (h, "upload: the local file must be seekable");
+      return -1;
+    }
+    fsize = end;
+  }
+  if (open_vol (h, def, name, &c, &g) == -1)
+    return -1;
+  size = g.nr_blocks * g.block_size;
+  /* Refuse before writing anything: a truncated upload is a broken disk. */
+  if (fsize > size) {
+    error_errno (h, EFBIG, "iscsi pool ‘%s’: cannot upload %" PRIu64
+                 " bytes into %s, a LUN of %" PRIu64 " bytes", def->name,
+                 fsize, name, size);
+    conn_close (&c);
+    return -1;
+  }
+  /* Every block is written: after the file (or in its holes) zeros. */
+  for (pos = 0; pos < size; pos += CHUNK) {
+    uint32_t n = size - pos < CHUNK ? size - pos : CHUNK;
+
+    memset (buf, 0, n);
+    if ((pos < fsize && read_local (h, fd, fsize, pos, buf, n) == -1) ||
+        write_blocks (h, &c, &g, pos, buf, n) == -1 ||
+        report_progress (h, progress, opaque, pos + n, size) == -1) {
+      conn_close (&c);
+      return -1;
+    }
+  }
+  conn_close (&c);
+  return 0;
+}
+
+static bool
+all_zero (const unsigned char *buf, size_t len)
+{
+  return len == 0 || (buf[0] == 0 && memcmp (buf, buf + 1, len - 1) == 0);
+}
+
+static int
+write_local (gk_h *h, int fd, const unsigned char *buf, size_t len,
+             uint64_t off)
+{
+  while (len > 0) {
+    ssize_t n = pwrite (fd, buf, len, off);
+
+    if (n == -1) {
+      if (errno == EINTR)
+        continue;
+      perrorf (h, "download: write");
+      return -1;
+    }
+    buf += n;
+    len -= n;
+    off += n;
+  }
+  return 0;
+}
+
+static int
+iscsi_vol_download (gk_h *h, const struct pool_def *def, const char *name,
+                    int fd, gk_progress_cb progress, void *opaque)
+{
+  CLEANUP_FREE unsigned char *buf = malloc (CHUNK);
+  struct conn c;
+  struct lun_geom g;
+  uint64_t size, pos;
+
+  if (buf == NULL) {
+    perrorf (h, "iscsi pool");
+    return -1;
+  }
+  if (open_vol (h, def, name, &c, &g) == -1)
+    return -1;
+  size = g.nr_blocks * g.block_size;
+  for (pos = 0; pos < size; pos += CHUNK) {
+    uint32_t n = size - pos < CHUNK ? size - pos : CHUNK;
+    uint32_t i;
+
+    if (read_blocks (h, &c, &g, pos, buf, n) == -1)
+      goto err;
+    /* Zero grains are left as holes: the local copy stays sparse. */
+    for (i = 0; i < n; i += ZERO_GRAIN) {
+      uint32_t len = n - i < ZERO_GRAIN ? n - i : ZERO_GRAIN;
+
+      if (!all_zero (buf + i, len) &&
+          write_local (h, fd, buf + i, len, pos + i) == -1)
+        goto err;
+    }
+    if (report_progress (h, progress, opaque, pos + n, size) == -1)
+      goto err;
+  }
+  conn_close (&c);
+  if (ftruncate (fd, size) == -1) {
+    perrorf (h, "download: ftruncate");
+    return -1;
+  }
+  return 0;
+
+ err:
+  conn_close (&c);
+  return -1;
+}
+
+const struct pool_backend iscsi_backend = {
+  .size = sizeof (struct pool_backend),
+  .type = "iscsi",
+  .xml_type = "iscsi-direct",
+  .check_def = iscsi_check_def,
+  .refresh = iscsi_refresh,
+  .vol_list = iscsi_vol_list,
+  .vol_info = iscsi_vol_info,
+  .vol_create = iscsi_vol_create,
+  .vol_delete = iscsi_vol_delete,
+  .vol_resize = iscsi_vol_resize,
+  .vol_wipe = iscsi_vol_wipe,
+  .vol_upload = iscsi_vol_upload,
+  .vol_download = iscsi_vol_download,
+};
