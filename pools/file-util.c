@@ -58,6 +58,8 @@ sparse_copy (gk_h *h, int src, int dst, uint64_t size, int dst_is_block,
     perrorf (h, "copy");
     return -1;
   }
+  /* Read ahead harder, as cp does: the source is read once, in order. */
+  posix_fadvise (src, 0, 0, POSIX_FADV_SEQUENTIAL);
   while ((uint64_t) pos < size) {
     data = lseek (src, pos, SEEK_DATA);
     if (data == -1) {
