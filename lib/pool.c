@@ -575,12 +575,6 @@ gk_pool_delete (gk_h *h, const char *name)
   return gk_int_with_pool (h, name, delete_op, NULL);
 }
 
-static int
-compare_strings (const void *a, const void *b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
 char **
 gk_pool_list (gk_h *h)
 {

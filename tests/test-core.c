@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <check.h>
 
+#include "run-suite.h"
+
 #include "internal.h"
 
 static int calls;
@@ -166,7 +168,6 @@ main (void)
 {
   Suite *s = suite_create ("core");
   TCase *tc = tcase_create ("core");
-  SRunner *sr;
   int failed;
 
   tcase_add_test (tc, test_create_close);
@@ -175,9 +176,6 @@ main (void)
   tcase_add_test (tc, test_create_error);
   tcase_add_test (tc, test_debug_trace);
   suite_add_tcase (s, tc);
-  sr = srunner_create (s);
-  srunner_run_all (sr, CK_NORMAL);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  failed = run_suite (s);
+  return failed;
 }

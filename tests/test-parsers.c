@@ -7,6 +7,8 @@
 #include <unistd.h>
 #include <check.h>
 
+#include "run-suite.h"
+
 #include "internal.h"
 
 static char tmpdir[] = "/tmp/gk-test-XXXXXX";
@@ -208,7 +210,6 @@ main (void)
 {
   Suite *s = suite_create ("parsers");
   TCase *tc = tcase_create ("core");
-  SRunner *sr;
   int failed;
 
   if (mkdtemp (tmpdir) == NULL) {
@@ -219,15 +220,12 @@ main (void)
   tcase_add_test (tc, test_uris);
   tcase_add_test (tc, test_domain_xml);
   suite_add_tcase (s, tc);
-  sr = srunner_create (s);
-  srunner_run_all (sr, CK_NORMAL);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
+  failed = run_suite (s);
   {
     char cmd[64];
     snprintf (cmd, sizeof cmd, "rm -rf %s", tmpdir);
     if (system (cmd) != 0)
       fprintf (stderr, "could not remove %s\n", tmpdir);
   }
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return failed;
 }

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <check.h>
 
+#include "run-suite.h"
+
 #include "internal.h"
 #include "pool-xml.h"
 
@@ -188,7 +190,6 @@ main (void)
 {
   Suite *s = suite_create ("pool-xml");
   TCase *tc = tcase_create ("core");
-  SRunner *sr;
   int failed;
 
   tcase_add_checked_fixture (tc, setup, teardown);
@@ -198,9 +199,6 @@ main (void)
   tcase_add_test (tc, test_names);
   tcase_add_test (tc, test_vol_xml);
   suite_add_tcase (s, tc);
-  sr = srunner_create (s);
-  srunner_run_all (sr, CK_NORMAL);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  failed = run_suite (s);
+  return failed;
 }

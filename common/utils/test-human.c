@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <check.h>
 
+#include "run-suite.h"
+
 #include "human.h"
 
 static void
@@ -60,16 +62,12 @@ main (void)
 {
   Suite *s = suite_create ("human");
   TCase *tc = tcase_create ("core");
-  SRunner *sr;
   int failed;
 
   tcase_add_test (tc, test_small);
   tcase_add_test (tc, test_rounding);
   tcase_add_test (tc, test_overflow);
   suite_add_tcase (s, tc);
-  sr = srunner_create (s);
-  srunner_run_all (sr, CK_NORMAL);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  failed = run_suite (s);
+  return failed;
 }

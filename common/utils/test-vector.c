@@ -5,6 +5,8 @@
 #include <string.h>
 #include <check.h>
 
+#include "run-suite.h"
+
 #include "vector.h"
 
 DEFINE_VECTOR_TYPE (int_vector, int);
@@ -93,7 +95,6 @@ main (void)
 {
   Suite *s = suite_create ("vector");
   TCase *tc = tcase_create ("core");
-  SRunner *sr;
   int failed;
 
   tcase_add_test (tc, test_append_insert_remove);
@@ -101,9 +102,6 @@ main (void)
   tcase_add_test (tc, test_string_vector);
   tcase_add_test (tc, test_reserve_overflow);
   suite_add_tcase (s, tc);
-  sr = srunner_create (s);
-  srunner_run_all (sr, CK_NORMAL);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  failed = run_suite (s);
+  return failed;
 }

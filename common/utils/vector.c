@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <errno.h>
+#include <string.h>
 
 #include "vector.h"
 
@@ -58,4 +59,10 @@ string_vector_free_all (string_vector *sv)
   for (i = 0; i < sv->len; ++i)
     free (sv->ptr[i]);
   string_vector_reset (sv);
+}
+
+int
+compare_strings (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
 }

@@ -98,6 +98,9 @@ extern int generic_vector_reserve (void **ptr, size_t *cap, size_t len,
 /* A vector of owned strings, NULL-terminated on demand. */
 DEFINE_VECTOR_TYPE (string_vector, char *);
 
+/* qsort comparison for an array of char * (sorts by strcmp). */
+extern int compare_strings (const void *a, const void *b);
+
 /* Append a NULL so that sv.ptr can be used as a char ** list. */
 extern int string_vector_terminate (string_vector *sv);
 /* Free every string and the array. */

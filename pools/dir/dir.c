@@ -101,12 +101,6 @@ dir_delete_pool (gk_h *h, const struct pool_def *def)
 }
 
 static int
-compare_strings (const void *a, const void *b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
-static int
 dir_vol_list (gk_h *h, const struct pool_def *def, char ***names_rtn)
 {
   string_vector names = empty_vector;

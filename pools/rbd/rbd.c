@@ -414,12 +414,6 @@ rbd_refresh (gk_h *h, const struct pool_def *def, uint64_t *capacity,
 }
 
 static int
-compare_strings (const void *a, const void *b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
-static int
 rbd_vol_list (gk_h *h, const struct pool_def *def, char ***names_rtn)
 {
   struct conn c;
