@@ -1,7 +1,8 @@
 #!/bin/bash
-# Benchmark: dir pool vol-clone of a 2 GiB sparse raw volume holding
-# 512 MiB of data, against `cp --sparse=always` and, when a libvirtd
-# answers, `virsh vol-clone`; all in one run, ratios printed.
+# Benchmark, all in one run, ratios printed, on a 2 GiB sparse raw volume
+# holding 512 MiB of data: dir pool vol-clone against `cp --sparse=always`
+# and, when a libvirtd answers, `virsh vol-clone`.  (The rbd upload and
+# download comparison with `rbd import`/`rbd export` is still to come.)
 # Usage: bench/pools.sh [BUILDDIR] [RUNS]
 set -euo pipefail
 top="$(cd "$(dirname "$0")/.." && pwd)"
@@ -61,3 +62,4 @@ else
   echo "virsh vol-clone: no libvirtd answers (start one to compare)"
 fi
 echo "($runs runs each, median; target: guestkit vol-clone <= 1.05 x cp)"
+

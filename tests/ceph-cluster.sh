@@ -33,6 +33,12 @@ start_ceph_cluster () {
     command -v "$b" >/dev/null ||
       fail "$b is not installed (scripts/setup.sh installs the Ceph packages)"
   done
+  # A busy port means another cluster: say so, rather than time out later.
+  for b in "$ceph_mon_v1_port" "$ceph_mon_v2_port"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$b") 2>/dev/null; then
+      fail "port $b on 127.0.0.1 is in use (another test cluster?); set CEPH_TEST_MON_V1_PORT/CEPH_TEST_MON_V2_PORT"
+    fi
+  done
   ceph_dir="$(mktemp -d /tmp/gk-ceph.XXXXXX)"
   ceph_conf="$ceph_dir/ceph.conf"
   ceph_admin_keyring="$ceph_dir/client.admin.keyring"
