@@ -351,7 +351,6 @@ add_size (xmlNodePtr parent, const char *name, uint64_t bytes)
 static char *
 dump (gk_h *h, xmlDocPtr doc)
 {
-  xmlChar *buf = NULL;
   int len;
   char *ret;
   xmlNodePtr root = xmlDocGetRootElement (doc);
@@ -363,7 +362,6 @@ dump (gk_h *h, xmlDocPtr doc)
   }
   /* No "<?xml ...?>" declaration: virsh prints none either. */
   len = xmlNodeDump (b, doc, root, 0, 1);
-  (void) buf;
   if (len == -1) {
     xmlBufferFree (b);
     error (h, "XML: cannot format the document");

@@ -82,6 +82,5 @@ struct pool_backend {
 
 /* pools/registry.c */
 extern const struct pool_backend *pool_backend_lookup (const char *type);
-extern const char *const *pool_backend_types (void);
 
 #endif /* GUESTKIT_POOL_BACKEND_H */

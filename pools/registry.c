@@ -16,7 +16,6 @@ static const struct pool_backend *const backends[] = {
   &rbd_backend,
 };
 
-static const char *const types[] = { "dir", "iscsi", "rbd", NULL };
 
 const struct pool_backend *
 pool_backend_lookup (const char *type)
@@ -36,8 +35,3 @@ pool_backend_lookup (const char *type)
   return NULL;
 }
 
-const char *const *
-pool_backend_types (void)
-{
-  return types;
-}

@@ -119,20 +119,13 @@ EOF
 
 # Stop the daemons by PID; a zombie counts as stopped.
 stop_ceph_cluster () {
-  local pid i
+  local pid
+  # SIGTERM to all first, so they stop in parallel.
   for pid in "${ceph_pids[@]}"; do
     kill "$pid" 2>/dev/null || true
   done
   for pid in "${ceph_pids[@]}"; do
-    for i in $(seq 1 50); do
-      if ! kill -0 "$pid" 2>/dev/null ||
-         grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null; then
-        break
-      fi
-      sleep 0.1
-    done
-    kill -9 "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
+    stop_pid "$pid"
   done
   ceph_pids=()
   [ -z "${ceph_dir:-}" ] || rm -rf "$ceph_dir"

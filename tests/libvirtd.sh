@@ -34,18 +34,7 @@ define_domain () {
 
 stop_libvirtd () {
   [ -n "${libvirtd_pid:-}" ] || return 0
-  kill "$libvirtd_pid" 2>/dev/null || true
-  local i
-  for i in $(seq 1 100); do
-    # Gone, or a zombie that PID 1 has not reaped yet: stopped.
-    if ! kill -0 "$libvirtd_pid" 2>/dev/null ||
-       grep -q '^State:.*Z' "/proc/$libvirtd_pid/status" 2>/dev/null; then
-      break
-    fi
-    sleep 0.1
-  done
-  kill -9 "$libvirtd_pid" 2>/dev/null || true
-  wait "$libvirtd_pid" 2>/dev/null || true
+  stop_pid "$libvirtd_pid" 100
   libvirtd_pid=
   rm -rf "$libvirtd_dir"
 }

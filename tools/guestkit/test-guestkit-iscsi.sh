@@ -26,13 +26,7 @@ stop_tgtd () {
   if [ -n "$tgtd_pid" ]; then
     # tgtd does not exit on SIGTERM once it has served a target: give it
     # a moment, then SIGKILL (it keeps no state worth saving).
-    kill "$tgtd_pid" 2>/dev/null || true
-    for i in $(seq 50); do
-      st=$(ps -o stat= -p "$tgtd_pid" 2>/dev/null || true)
-      case "$st" in ""|Z*) break ;; esac     # a zombie counts as stopped
-      [ $i = 10 ] && kill -9 "$tgtd_pid" 2>/dev/null || true
-      sleep 0.1
-    done
+    stop_pid "$tgtd_pid" 10
     tgtd_pid=
   fi
 }
