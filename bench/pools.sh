@@ -24,42 +24,63 @@ for i in 0 1 2 3 4 5 6 7; do
 done
 sync
 
-# Median wall time of a command over $runs runs.  Before each run the
-# source's pages are evicted (and everything written is synced), so every
-# run reads the data from disk alike; the programs themselves stay cached,
-# as they are in real use.
-median () {
-  local t times=() i
-  for i in $(seq 1 "$runs"); do
-    "$cleanup" 2>/dev/null || true
-    sync
-    python3 -c 'import os,sys; fd=os.open(sys.argv[1], os.O_RDONLY); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)' "$d/pool/src.img"
-    t=$(python3 -c 'import subprocess,sys,time; s=time.monotonic(); subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); print("%.3f" % (time.monotonic()-s))' "$@")
-    times+=("$t")
-  done
-  "$cleanup" 2>/dev/null || true
-  printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p"
-}
+# The installed-style binary, not the ./run wrapper (a bash script whose
+# own start-up would be charged to guestkit).
+export LD_LIBRARY_PATH="$build/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+gk="$build/tools/guestkit/.libs/guestkit"
+have_virsh=
+if virsh -q -c qemu:///system version > /dev/null 2>&1; then
+  have_virsh=1
+  virsh -q pool-create-as gkbench dir --target "$d/pool" > /dev/null
+  trap 'virsh -q pool-destroy gkbench > /dev/null 2>&1; rm -rf "$d"' EXIT
+fi
 
-cleanup=clean_cp;    clean_cp () { rm -f "$d/pool/cp.img"; }
-t_cp=$(median cp --sparse=always "$d/pool/src.img" "$d/pool/cp.img")
-cleanup=clean_ours;  clean_ours () { "$run" guestkit vol-delete clone.img --pool bench > /dev/null 2>&1; }
-t_ours=$(median "$run" guestkit vol-clone src.img clone.img --pool bench)
-cleanup=clean_link;  clean_link () { "$run" guestkit vol-delete link.qcow2 --pool bench > /dev/null 2>&1; }
-t_link=$(median "$run" guestkit vol-clone src.img link.qcow2 --pool bench --linked)
+# Wall time of one run.  Before it, the previous output is removed, all
+# is synced and the source's pages are evicted, so every run reads the
+# data from disk alike; the programs themselves stay cached, as they are
+# in real use.
+evict () {
+  sync
+  python3 -c 'import os,sys; fd=os.open(sys.argv[1], os.O_RDONLY); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)' "$d/pool/src.img"
+}
+timed () {
+  python3 -c 'import subprocess,sys,time; s=time.monotonic(); subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); print("%.3f" % (time.monotonic()-s))' "$@"
+}
+median () { sort -n | sed -n "$(( (runs + 1) / 2 ))p"; }
+
+# Interleaved: each round runs every tool once, so a slow spell of the
+# machine costs them alike.
+: > "$d/t_cp"; : > "$d/t_ours"; : > "$d/t_link"; : > "$d/t_virsh"
+for i in $(seq 1 "$runs"); do
+  rm -f "$d/pool/cp.img"; evict
+  timed cp --sparse=always "$d/pool/src.img" "$d/pool/cp.img" >> "$d/t_cp"
+  rm -f "$d/pool/cp.img"
+  evict
+  timed "$gk" vol-clone src.img clone.img --pool bench >> "$d/t_ours"
+  "$gk" vol-delete clone.img --pool bench > /dev/null
+  evict
+  timed "$gk" vol-clone src.img link.qcow2 --pool bench --linked >> "$d/t_link"
+  "$gk" vol-delete link.qcow2 --pool bench > /dev/null
+  if [ -n "$have_virsh" ]; then
+    virsh -q pool-refresh gkbench > /dev/null
+    evict
+    timed virsh -q vol-clone src.img virsh.img --pool gkbench >> "$d/t_virsh"
+    virsh -q vol-delete virsh.img --pool gkbench > /dev/null
+  fi
+done
+t_cp=$(median < "$d/t_cp")
+t_ours=$(median < "$d/t_ours")
+t_link=$(median < "$d/t_link")
 
 printf '%-34s %10s\n' "operation (2 GiB, 512 MiB data)" "seconds"
 printf '%-34s %10s\n' "cp --sparse=always" "$t_cp"
 printf '%-34s %10s   %sx cp\n' "guestkit vol-clone" "$t_ours" "$(python3 -c "print('%.2f' % ($t_ours / $t_cp))")"
 printf '%-34s %10s\n' "guestkit vol-clone --linked" "$t_link"
-if virsh -q -c qemu:///system version > /dev/null 2>&1; then
-  virsh -q pool-create-as gkbench dir --target "$d/pool" > /dev/null
-  cleanup=clean_virsh; clean_virsh () { virsh -q vol-delete virsh.img --pool gkbench > /dev/null 2>&1; }
-  t_virsh=$(median virsh -q vol-clone src.img virsh.img --pool gkbench)
-  virsh -q pool-destroy gkbench > /dev/null
+if [ -n "$have_virsh" ]; then
+  t_virsh=$(median < "$d/t_virsh")
   printf '%-34s %10s   (guestkit is %sx faster)\n' "virsh vol-clone" "$t_virsh" "$(python3 -c "print('%.2f' % ($t_virsh / $t_ours))")"
 else
   echo "virsh vol-clone: no libvirtd answers (start one to compare)"
 fi
-echo "($runs runs each, median; target: guestkit vol-clone <= 1.05 x cp)"
+echo "($runs interleaved rounds, median; target: guestkit vol-clone <= 1.05 x cp)"
 
