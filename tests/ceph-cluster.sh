@@ -13,6 +13,9 @@
 ceph_mon_v1_port=${CEPH_TEST_MON_V1_PORT:-16789}
 ceph_mon_v2_port=${CEPH_TEST_MON_V2_PORT:-13300}
 ceph_mon_host="127.0.0.1:$ceph_mon_v1_port"
+# The OSD keeps its data in memory: 1 GiB unless the caller needs more
+# (a full memstore OSD blocks writes instead of failing them).
+ceph_memstore_bytes=${CEPH_TEST_MEMSTORE_BYTES:-1073741824}
 ceph_pids=()
 
 ceph_cmd () { timeout 60 ceph -c "$ceph_conf" --connect-timeout 15 "$@"; }
@@ -73,7 +76,7 @@ mon data = $ceph_dir/mon
 [osd]
 osd data = $ceph_dir/osd
 osd objectstore = memstore
-memstore device bytes = 1073741824
+memstore device bytes = $ceph_memstore_bytes
 keyring = $ceph_dir/osd/keyring
 EOF
   # mon. and client.admin keys; the admin one also in a keyring of its

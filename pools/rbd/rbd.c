@@ -802,31 +802,121 @@ is_zero (const char *buf, size_t len)
   return len == 0 || (buf[0] == 0 && memcmp (buf, buf + 1, len - 1) == 0);
 }
 
-/* Write buf at off, skipping all-zero blocks (zeroing them instead
- * when zero_skipped: the image may hold old data there).
+/* Writes into an image go out asynchronously, several at a time, as
+ * `rbd import` does: one synchronous write per block waits a network
+ * round trip each (0.57x rbd import's speed, measured).  The writer owns
+ * NSLOTS buffers of CHUNK bytes; a slot's buffer is handed out again only
+ * when the writes from it have completed.  Writes never overlap (each
+ * offset is written once per copy), so their order does not matter.
  */
+#define NSLOTS 8
+#define SLOT_WRITES (CHUNK / BLOCK)         /* at most one per block */
+
+struct aio_writer {
+  rbd_image_t img;
+  struct {
+    char *buf;
+    rbd_completion_t c[SLOT_WRITES];
+    size_t n;
+  } slot[NSLOTS];
+  size_t next;                  /* the slot to hand out next */
+  int err;                      /* first error (-errno), or 0 */
+};
+
 static int
-write_sparse (rbd_image_t img, const char *buf, size_t len, uint64_t off,
-              bool zero_skipped)
+slot_wait (struct aio_writer *aw, size_t i)
+{
+  size_t j;
+
+  for (j = 0; j < aw->slot[i].n; ++j) {
+    rbd_completion_t c = aw->slot[i].c[j];
+    ssize_t r;
+
+    rbd_aio_wait_for_complete (c);
+    r = rbd_aio_get_return_value (c);
+    rbd_aio_release (c);
+    if (r < 0 && aw->err == 0)
+      aw->err = (int) r;
+  }
+  aw->slot[i].n = 0;
+  return aw->err;
+}
+
+static int
+writer_init (struct aio_writer *aw, rbd_image_t img)
 {
   size_t i;
 
-  for (i = 0; i < len; i += BLOCK) {
+  memset (aw, 0, sizeof *aw);
+  aw->img = img;
+  for (i = 0; i < NSLOTS; ++i)
+    if ((aw->slot[i].buf = malloc (CHUNK)) == NULL)
+      return -1;
+  return 0;
+}
+
+/* Wait for every write; free the buffers.  The first error, or 0. */
+static int
+writer_finish (struct aio_writer *aw)
+{
+  size_t i;
+
+  for (i = 0; i < NSLOTS; ++i) {
+    slot_wait (aw, i);
+    free (aw->slot[i].buf);
+    aw->slot[i].buf = NULL;
+  }
+  return aw->err;
+}
+
+/* A free CHUNK buffer to fill, for writer_write; NULL after an error. */
+static char *
+writer_buffer (struct aio_writer *aw)
+{
+  if (slot_wait (aw, aw->next) < 0)
+    return NULL;
+  return aw->slot[aw->next].buf;
+}
+
+/* Write the buffer from writer_buffer (len bytes at off), skipping
+ * all-zero blocks (zeroing them instead when zero_skipped: the image may
+ * hold old data there).  Runs of data blocks go out as one write.
+ */
+static int
+writer_write (struct aio_writer *aw, size_t len, uint64_t off,
+              bool zero_skipped)
+{
+  size_t s = aw->next, i = 0, start;
+  const char *buf = aw->slot[s].buf;
+  int r;
+
+  aw->next = (aw->next + 1) % NSLOTS;
+  while (i < len) {
     size_t n = len - i > BLOCK ? BLOCK : len - i;
-    ssize_t r;
 
     if (is_zero (buf + i, n)) {
-      if (zero_skipped && (r = zero_range (img, off + i, n)) < 0)
-        return (int) r;
+      if (zero_skipped && (r = zero_range (aw->img, off + i, n)) < 0)
+        return r;
+      i += n;
       continue;
     }
-    r = rbd_write (img, off + i, n, buf + i);
+    for (start = i; i < len; i += n) {
+      n = len - i > BLOCK ? BLOCK : len - i;
+      if (is_zero (buf + i, n))
+        break;
+    }
+    rbd_completion_t c;
+    r = rbd_aio_create_completion (NULL, NULL, &c);
     if (r < 0)
-      return (int) r;
-    if ((size_t) r != n)
-      return -EIO;
+      return r;
+    r = rbd_aio_write (aw->img, off + start, i - start, buf + start, c);
+    if (r < 0) {
+      rbd_aio_release (c);
+      return r;
+    }
+    aw->slot[s].c[aw->slot[s].n++] = c;
   }
-  return 0;
+  return aw->err;
 }
 
 /* Copy a local file (its first size bytes) into an open image, reading
@@ -838,12 +928,13 @@ copy_file_to_image (gk_h *h, const struct pool_def *def, const char *name,
                     int fd, uint64_t size, rbd_image_t img, bool fresh,
                     gk_progress_cb progress, void *opaque)
 {
-  CLEANUP_FREE char *buf = malloc (CHUNK);
+  struct aio_writer aw;
   uint64_t pos = 0;
   int r;
 
-  if (buf == NULL) {
+  if (writer_init (&aw, img) == -1) {
     perrorf (h, "copy");
+    writer_finish (&aw);
     return -1;
   }
   while (pos < size) {
@@ -856,7 +947,7 @@ copy_file_to_image (gk_h *h, const struct pool_def *def, const char *name,
       data = size;
     if ((uint64_t) data > pos && !fresh &&
         (r = zero_range (img, pos, data - pos)) < 0)
-      return rbd_fail (h, def, name, "zero", r);
+      goto rbd_error;
     pos = data;
     if (pos >= size)
       break;
@@ -865,29 +956,43 @@ copy_file_to_image (gk_h *h, const struct pool_def *def, const char *name,
       hole = size;
     while (pos < (uint64_t) hole) {
       size_t n = (uint64_t) hole - pos > CHUNK ? CHUNK : hole - pos;
-      ssize_t got = pread (fd, buf, n, pos);
+      char *buf = writer_buffer (&aw);
+      ssize_t got;
 
+      if (buf == NULL) {
+        r = aw.err;
+        goto rbd_error;
+      }
+      got = pread (fd, buf, n, pos);
       if (got <= 0) {
         if (got == 0)
           errno = EIO;          /* the file shrank under us */
         perrorf (h, "read");
+        writer_finish (&aw);
         return -1;
       }
-      r = write_sparse (img, buf, got, pos, !fresh);
+      r = writer_write (&aw, got, pos, !fresh);
       if (r < 0)
-        return rbd_fail (h, def, name, "write", r);
+        goto rbd_error;
       pos += got;
       /* -1 from the callback cancels, as in the file backends. */
       if (progress && progress (opaque, pos, size) == -1) {
+        writer_finish (&aw);
         error_errno (h, ECANCELED, "copy cancelled");
         return -1;
       }
     }
   }
+  if ((r = writer_finish (&aw)) < 0)
+    return rbd_fail (h, def, name, "write", r);
   r = rbd_flush (img);
   if (r < 0)
     return rbd_fail (h, def, name, "flush", r);
   return 0;
+
+ rbd_error:
+  writer_finish (&aw);
+  return rbd_fail (h, def, name, "write", r);
 }
 
 /* rbd_diff_iterate2 callback for copies out of an image. */
@@ -895,7 +1000,8 @@ struct copy_out {
   rbd_image_t src;
   rbd_image_t dst;              /* an image, or NULL ... */
   int fd;                       /* ... a local file */
-  char *buf;
+  char *buf;                    /* for a local file */
+  struct aio_writer *aw;        /* for an image */
   uint64_t total;
   gk_progress_cb progress;
   void *opaque;
@@ -914,14 +1020,20 @@ copy_extent (uint64_t off, size_t len, int exists, void *arg)
     return 0;
   while (len > 0) {
     size_t n = len > CHUNK ? CHUNK : len, i;
-    ssize_t r = rbd_read (co->src, off, n, co->buf);
+    char *buf = co->dst ? writer_buffer (co->aw) : co->buf;
+    ssize_t r;
 
+    if (buf == NULL) {
+      co->err = co->aw->err;
+      return co->err;
+    }
+    r = rbd_read (co->src, off, n, buf);
     if (r < 0 || (size_t) r != n) {
       co->err = r < 0 ? (int) r : -EIO;
       return co->err;
     }
     if (co->dst) {
-      r = write_sparse (co->dst, co->buf, n, off, false);
+      r = writer_write (co->aw, n, off, false);
       if (r < 0) {
         co->err = (int) r;
         return co->err;
@@ -957,12 +1069,20 @@ static int
 copy_image_out (gk_h *h, const struct pool_def *def, const char *name,
                 rbd_image_t src, uint64_t size, struct copy_out *co)
 {
-  int r;
+  struct aio_writer aw;
+  int r, wr = 0;
 
   co->src = src;
   co->total = size;
-  co->buf = malloc (CHUNK);
-  if (co->buf == NULL) {
+  if (co->dst) {
+    co->aw = &aw;
+    if (writer_init (&aw, co->dst) == -1) {
+      perrorf (h, "copy");
+      writer_finish (&aw);
+      return -1;
+    }
+  }
+  else if ((co->buf = malloc (CHUNK)) == NULL) {
     perrorf (h, "copy");
     return -1;
   }
@@ -972,6 +1092,12 @@ copy_image_out (gk_h *h, const struct pool_def *def, const char *name,
   r = rbd_diff_iterate2 (src, NULL, 0, size, 1, 0, copy_extent, co);
   free (co->buf);
   co->buf = NULL;
+  if (co->dst) {
+    wr = writer_finish (&aw);
+    co->aw = NULL;
+    if (r >= 0 && wr < 0)
+      r = co->err = wr;
+  }
   if (r < 0 && co->cancelled) {
     error_errno (h, ECANCELED, "copy cancelled");
     return -1;
