@@ -46,6 +46,7 @@
 #define DEFAULT_PORT 6789
 #define TIMEOUT "10"                        /* seconds, see conn_open */
 #define CLONE_SNAP_PREFIX "guestkit-clone-"
+#define UPLOAD_SNAP "guestkit-upload"       /* the state before an upload */
 #define BLOCK (64 * 1024)                   /* zero detection granularity */
 #define CHUNK (4 * 1024 * 1024)             /* one read/write at a time */
 
@@ -691,7 +692,8 @@ rbd_vol_delete (gk_h *h, const struct pool_def *def, const char *name)
     if (k > 0)
       children += k;
     if (strncmp (snaps[i].name, CLONE_SNAP_PREFIX,
-                 strlen (CLONE_SNAP_PREFIX)) != 0)
+                 strlen (CLONE_SNAP_PREFIX)) != 0 &&
+        strcmp (snaps[i].name, UPLOAD_SNAP) != 0)
       foreign++;
   }
   /* Deleting the parent would break its clones: refuse (no --force). */
@@ -708,7 +710,9 @@ rbd_vol_delete (gk_h *h, const struct pool_def *def, const char *name)
                  def->name, name, foreign);
     goto snaps;
   }
-  /* Only guestkit's own, now unused clone snapshots are left. */
+  /* Only guestkit's own snapshots are left: unused clone snapshots, or
+   * one a killed upload left behind.
+   */
   for (i = 0; i < n; ++i) {
     int e = drop_snap (img, snaps[i].name);
     if (e < 0) {
@@ -1382,20 +1386,42 @@ rbd_vol_upload (gk_h *h, const struct pool_def *def, const char *name,
     goto close;
   }
   /* The image's content becomes the file's; beyond it, zeros (as the dir
-   * backend's raw volumes, which keep their size).  Not atomic: RBD has
-   * no rename, and a copy into a new image would double the space.
+   * backend's raw volumes, which keep their size).  All or nothing: a
+   * snapshot keeps the old content (copy-on-write, no second copy) and a
+   * failed or cancelled upload rolls the image back to it.  A snapshot
+   * of that name left by a killed upload is stale: made again.
    */
-  if (copy_file_to_image (h, def, name, fd, sb.st_size, img, false,
-                          progress, opaque) == -1)
-    goto close;
-  e = zero_range (img, sb.st_size, size - sb.st_size);
-  if (e == 0)
-    e = rbd_flush (img);
+  e = rbd_snap_create (img, UPLOAD_SNAP);
+  if (e == -EEXIST && drop_snap (img, UPLOAD_SNAP) == 0)
+    e = rbd_snap_create (img, UPLOAD_SNAP);
   if (e < 0) {
-    rbd_fail (h, def, name, "zero", e);
+    rbd_fail (h, def, name, "snapshot before upload", e);
     goto close;
   }
-  r = 0;
+  if (copy_file_to_image (h, def, name, fd, sb.st_size, img, false,
+                          progress, opaque) == 0) {
+    e = zero_range (img, sb.st_size, size - sb.st_size);
+    if (e == 0)
+      e = rbd_flush (img);
+    if (e < 0)
+      rbd_fail (h, def, name, "zero", e);
+    else
+      r = 0;
+  }
+  if (r == -1) {
+    e = rbd_snap_rollback (img, UPLOAD_SNAP);
+    if (e < 0)
+      warning (h, "rbd pool ‘%s’: volume ‘%s’: cannot roll back the failed "
+               "upload (%s): its old content is in snapshot ‘%s’",
+               def->name, name, strerror (-e), UPLOAD_SNAP);
+  }
+  /* Kept only when the rollback failed: it holds the old content. */
+  if (r == 0 || e == 0) {
+    e = drop_snap (img, UPLOAD_SNAP);
+    if (e < 0)
+      debug (h, "rbd: cannot remove snapshot %s@%s: %s", name, UPLOAD_SNAP,
+             strerror (-e));
+  }
  close:
   rbd_close (img);
  out:
