@@ -25,8 +25,8 @@ static const struct { const char *ours, *libvirt; } type_map[] = {
   { "rbd", "rbd" },
 };
 
-static const char *
-our_type (const char *libvirt_type)
+const char *
+gk_int_our_pool_type (const char *libvirt_type)
 {
   size_t i;
 
@@ -154,6 +154,7 @@ gk_int_free_pool_def (struct pool_def *def)
   free (def->auth_type);
   free (def->auth_username);
   free (def->auth_secret_usage);
+  free (def->auth_secret_uuid);
   free (def->initiator_iqn);
   free (def);
 }
@@ -252,12 +253,12 @@ gk_int_parse_pool_xml (gk_h *h, const char *xml)
     error_errno (h, EINVAL, "pool XML: <pool> has no type attribute");
     goto err;
   }
-  if (our_type (type) == NULL) {
+  if (gk_int_our_pool_type (type) == NULL) {
     error_errno (h, ENOTSUP, "pool XML: <pool type='%s'>: pool type not "
                  "supported (dir, logical, iscsi, iscsi-direct, rbd)", type);
     goto err;
   }
-  def->type = strdup (our_type (type));
+  def->type = strdup (gk_int_our_pool_type (type));
   def->name = get (ctx, root, "./name");
   if (def->name == NULL) {
     error_errno (h, EINVAL, "pool XML: missing <name> element");
@@ -272,8 +273,11 @@ gk_int_parse_pool_xml (gk_h *h, const char *xml)
   def->auth_type = get (ctx, root, "./source/auth/@type");
   def->auth_username = get (ctx, root, "./source/auth/@username");
   def->auth_secret_usage = get (ctx, root, "./source/auth/secret/@usage");
+  /* A libvirt secret by UUID is not a usage: kept apart, written back
+   * as <secret uuid=...> (libvirt refuses both at once).
+   */
   if (def->auth_secret_usage == NULL)
-    def->auth_secret_usage = get (ctx, root, "./source/auth/secret/@uuid");
+    def->auth_secret_uuid = get (ctx, root, "./source/auth/secret/@uuid");
   def->initiator_iqn = get (ctx, root, "./source/initiator/iqn/@name");
 
   obj = nodes (ctx, root, "./source/device");
@@ -418,10 +422,13 @@ gk_int_format_pool_xml (gk_h *h, const struct pool_def *def,
     xmlNewProp (n, BAD_CAST "type", BAD_CAST def->auth_type);
     if (def->auth_username)
       xmlNewProp (n, BAD_CAST "username", BAD_CAST def->auth_username);
-    if (def->auth_secret_usage) {
+    if (def->auth_secret_usage || def->auth_secret_uuid) {
       xmlNodePtr s = xmlNewChild (n, NULL, BAD_CAST "secret", NULL);
 
-      xmlNewProp (s, BAD_CAST "usage", BAD_CAST def->auth_secret_usage);
+      if (def->auth_secret_usage)
+        xmlNewProp (s, BAD_CAST "usage", BAD_CAST def->auth_secret_usage);
+      else
+        xmlNewProp (s, BAD_CAST "uuid", BAD_CAST def->auth_secret_uuid);
     }
   }
   /* libvirt refuses an iscsi-direct pool without an initiator IQN:
@@ -440,7 +447,11 @@ gk_int_format_pool_xml (gk_h *h, const struct pool_def *def,
     n = xmlNewChild (source, NULL, BAD_CAST "format", NULL);
     xmlNewProp (n, BAD_CAST "type", BAD_CAST def->source_format);
   }
-  if (def->target_path) {
+  /* libvirt's schema has no <target> for iscsi-direct and rbd (a libvirt
+   * "iscsi" pool read here may have one): virsh would refuse it.
+   */
+  if (def->target_path && strcmp (def->type, "iscsi") != 0 &&
+      strcmp (def->type, "rbd") != 0) {
     target = xmlNewChild (root, NULL, BAD_CAST "target", NULL);
     xmlNewTextChild (target, NULL, BAD_CAST "path", BAD_CAST def->target_path);
   }

@@ -36,6 +36,7 @@ struct pool_def {
   char *auth_type;              /* chap, ceph */
   char *auth_username;
   char *auth_secret_usage;      /* where the secret is, see pool.c */
+  char *auth_secret_uuid;       /* or a libvirt secret's UUID (kept, not read) */
   char *initiator_iqn;
 };
 
@@ -48,6 +49,9 @@ struct vol_def {
   char *backing_path;
   char *backing_format;
 };
+
+/* Our pool type ("lvm") for ours or libvirt's ("logical"), or NULL. */
+extern const char *gk_int_our_pool_type (const char *type);
 
 extern struct pool_def *gk_int_parse_pool_xml (gk_h *h, const char *xml);
 extern char *gk_int_format_pool_xml (gk_h *h, const struct pool_def *def,

@@ -10,7 +10,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -336,12 +338,61 @@ dup_param (gk_h *h, char **dst, const char *src)
   return 0;
 }
 
+/* A libvirt secret UUID (8-4-4-4-12 hex digits), as virsh --secret-uuid. */
+static bool
+is_uuid (const char *s)
+{
+  size_t i;
+
+  if (strlen (s) != 36)
+    return false;
+  for (i = 0; i < 36; ++i)
+    if ((i == 8 || i == 13 || i == 18 || i == 23)
+        ? s[i] != '-' : !isxdigit ((unsigned char) s[i]))
+      return false;
+  return true;
+}
+
+/* "HOST[:PORT]" into host. */
+static int
+parse_host (gk_h *h, const char *s, size_t len, struct pool_host *host)
+{
+  const char *colon = memrchr (s, ':', len);
+
+  if (colon && memchr (colon, ']', len - (colon - s)))
+    colon = NULL;               /* [IPv6] without a port */
+  host->name = strndup (s, colon ? (size_t) (colon - s) : len);
+  if (host->name == NULL) {
+    perrorf (h, "pool_define");
+    return -1;
+  }
+  if (colon) {
+    CLEANUP_FREE char *port = strndup (colon + 1, len - (colon + 1 - s));
+    char *end;
+    long v;
+
+    if (port == NULL) {
+      perrorf (h, "pool_define");
+      return -1;
+    }
+    v = strtol (port, &end, 10);
+    if (*port == '\0' || *end || v <= 0 || v > 65535) {
+      error_errno (h, EINVAL, "source host ‘%.*s’: bad port", (int) len, s);
+      return -1;
+    }
+    host->port = v;
+  }
+  return 0;
+}
+
 int
 gk_pool_define (gk_h *h, const char *type, const char *name,
                 const struct gk_pool_params *p)
 {
   static const struct gk_pool_params none;
   struct pool_def *def;
+  const char *s;
+  size_t n;
   int r = -1;
 
   trace (h, "gk_pool_define %s %s", type, name);
@@ -349,6 +400,9 @@ gk_pool_define (gk_h *h, const char *type, const char *name,
     p = &none;
   if (gk_int_check_name (h, "pool", name) == -1)
     return -1;
+  /* libvirt's names too: virsh users type "logical", "iscsi-direct". */
+  if (gk_int_our_pool_type (type))
+    type = gk_int_our_pool_type (type);
   if (pool_backend_lookup (type) == NULL) {
     error_errno (h, ENOTSUP, "unknown pool type ‘%s’ (dir, lvm, iscsi, rbd)",
                  type);
@@ -359,44 +413,61 @@ gk_pool_define (gk_h *h, const char *type, const char *name,
     perrorf (h, "pool_define");
     return -1;
   }
-  def->source_devices = calloc (2, sizeof (char *));
+  /* Several devices (lvm PVs) and hosts (rbd monitors): comma-separated. */
+  n = 1;
+  for (s = p->source_path; s && *s; ++s)
+    n += *s == ',';
+  def->source_devices = calloc (n + 1, sizeof (char *));
   if (def->source_devices == NULL ||
       dup_param (h, &def->type, type) == -1 ||
       dup_param (h, &def->name, name) == -1 ||
       dup_param (h, &def->target_path, p->target) == -1 ||
-      dup_param (h, &def->source_devices[0], p->source_path) == -1 ||
       dup_param (h, &def->source_name, p->source_name) == -1 ||
       dup_param (h, &def->source_format, p->source_format) == -1 ||
       dup_param (h, &def->auth_type, p->auth_type) == -1 ||
       dup_param (h, &def->auth_username, p->auth_username) == -1 ||
-      dup_param (h, &def->auth_secret_usage, p->auth_secret) == -1 ||
       dup_param (h, &def->initiator_iqn, p->initiator) == -1)
     goto out;
-  if (p->source_host && *p->source_host) {
-    const char *colon = strrchr (p->source_host, ':');
+  if (p->auth_secret && is_uuid (p->auth_secret)) {
+    if (dup_param (h, &def->auth_secret_uuid, p->auth_secret) == -1)
+      goto out;
+  }
+  else if (dup_param (h, &def->auth_secret_usage, p->auth_secret) == -1)
+    goto out;
+  for (n = 0, s = p->source_path; s && *s; n++) {
+    size_t len = strcspn (s, ",");
 
-    def->hosts = calloc (1, sizeof *def->hosts);
+    if (len == 0) {
+      error_errno (h, EINVAL, "source path ‘%s’: empty device", p->source_path);
+      goto out;
+    }
+    def->source_devices[n] = strndup (s, len);
+    if (def->source_devices[n] == NULL) {
+      perrorf (h, "pool_define");
+      goto out;
+    }
+    s += len + (s[len] == ',');
+  }
+  if (p->source_host && *p->source_host) {
+    n = 1;
+    for (s = p->source_host; *s; ++s)
+      n += *s == ',';
+    def->hosts = calloc (n, sizeof *def->hosts);
     if (def->hosts == NULL) {
       perrorf (h, "pool_define");
       goto out;
     }
-    def->nr_hosts = 1;
-    def->hosts[0].name = colon && !strchr (colon, ']')
-      ? strndup (p->source_host, colon - p->source_host)
-      : strdup (p->source_host);
-    if (def->hosts[0].name == NULL) {
-      perrorf (h, "pool_define");
-      goto out;
-    }
-    if (colon) {
-      char *end;
-      long port = strtol (colon + 1, &end, 10);
+    for (s = p->source_host; *s; ) {
+      size_t len = strcspn (s, ",");
 
-      if (*end || port <= 0 || port > 65535) {
-        error_errno (h, EINVAL, "source host ‘%s’: bad port", p->source_host);
+      if (len == 0) {
+        error_errno (h, EINVAL, "source host ‘%s’: empty host name",
+                     p->source_host);
         goto out;
       }
-      def->hosts[0].port = port;
+      if (parse_host (h, s, len, &def->hosts[def->nr_hosts++]) == -1)
+        goto out;
+      s += len + (s[len] == ',');
     }
   }
   r = define_def (h, def);

@@ -12,8 +12,12 @@ packages=(
   # run time: the appliance (libguestfs needs a host kernel to build it) and qemu
   libguestfs-tools guestfs-tools libguestfs-xfs linux-image-amd64
   qemu-utils qemu-system-x86
-  # the reference tools and the test libvirtd
+  # the reference tools and the test libvirtd (with the storage drivers for
+  # the rbd and iscsi-direct pool types: the virsh interop tests define them)
   libvirt-daemon-system libvirt-clients
+  libvirt-daemon-driver-storage-rbd libvirt-daemon-driver-storage-iscsi-direct
+  # xmllint for the interop tests; bash-completion for guestkit.bash's test
+  libxml2-utils bash-completion
   # the rbd pool backend and its test cluster (mon + memstore OSD on loopback)
   ceph-mon ceph-osd ceph-common librbd-dev librados-dev
   # test image builders and checkers

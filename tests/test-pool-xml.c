@@ -113,6 +113,49 @@ START_TEST (test_types)
 }
 END_TEST
 
+/* What libvirt 9.0 disagreed with (tools/guestkit/test-guestkit-virsh-types.sh). */
+START_TEST (test_libvirt_interop)
+{
+  struct pool_def *def;
+  char *xml;
+
+  /* <secret uuid=...> (virsh --secret-uuid) stays a uuid, not a usage. */
+  def = gk_int_parse_pool_xml (h, "<pool type='rbd'><name>r</name><source>"
+                               "<host name='m1' port='6789'/><name>p</name>"
+                               "<auth type='ceph' username='admin'><secret "
+                               "uuid='6b0f3c1e-2a4d-4e5f-8a9b-0c1d2e3f4a5b'/>"
+                               "</auth></source></pool>");
+  ck_assert_ptr_nonnull (def);
+  ck_assert_ptr_null (def->auth_secret_usage);
+  ck_assert_str_eq (def->auth_secret_uuid,
+                    "6b0f3c1e-2a4d-4e5f-8a9b-0c1d2e3f4a5b");
+  xml = gk_int_format_pool_xml (h, def, NULL);
+  ck_assert_ptr_nonnull (strstr (xml, "<secret uuid=\"6b0f3c1e-2a4d-4e5f-"
+                                 "8a9b-0c1d2e3f4a5b\"/>"));
+  ck_assert_ptr_null (strstr (xml, "usage="));
+  free (xml);
+  gk_int_free_pool_def (def);
+
+  /* libvirt's "iscsi" pool has a <target>; iscsi-direct must not. */
+  def = gk_int_parse_pool_xml (h, "<pool type='iscsi'><name>i</name><source>"
+                               "<host name='h'/><device path='iqn.x:t'/>"
+                               "</source><target><path>/dev/disk/by-path"
+                               "</path></target></pool>");
+  ck_assert_ptr_nonnull (def);
+  xml = gk_int_format_pool_xml (h, def, NULL);
+  ck_assert_ptr_nonnull (strstr (xml, "type=\"iscsi-direct\""));
+  ck_assert_ptr_null (strstr (xml, "<target>"));
+  free (xml);
+  gk_int_free_pool_def (def);
+
+  /* Type names: ours and libvirt's. */
+  ck_assert_str_eq (gk_int_our_pool_type ("logical"), "lvm");
+  ck_assert_str_eq (gk_int_our_pool_type ("iscsi-direct"), "iscsi");
+  ck_assert_str_eq (gk_int_our_pool_type ("rbd"), "rbd");
+  ck_assert_ptr_null (gk_int_our_pool_type ("zfs"));
+}
+END_TEST
+
 START_TEST (test_sizes)
 {
   uint64_t v;
@@ -195,6 +238,7 @@ main (void)
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_parse_format_roundtrip);
   tcase_add_test (tc, test_types);
+  tcase_add_test (tc, test_libvirt_interop);
   tcase_add_test (tc, test_sizes);
   tcase_add_test (tc, test_names);
   tcase_add_test (tc, test_vol_xml);

@@ -118,7 +118,12 @@ iscsi_check_def (gk_h *h, const struct pool_def *def)
                  def->name);
     return -1;
   }
-  /* Only references: a secret itself must never land in the XML. */
+  /* Only references: a secret itself must never land in the XML.  A
+   * libvirt secret's UUID (virsh's XML) is kept, but cannot be read:
+   * connecting says so.
+   */
+  if (usage == NULL && def->auth_secret_uuid != NULL)
+    return 0;
   if (usage == NULL ||
       !((strncmp (usage, "env:", 4) == 0 && usage[4] != '\0') ||
         (strncmp (usage, "file:/", 6) == 0))) {
@@ -136,6 +141,13 @@ read_secret (gk_h *h, const struct pool_def *def)
   const char *usage = def->auth_secret_usage;
   char *secret = NULL;
 
+  if (usage == NULL) {
+    error_errno (h, ENOTSUP, "iscsi pool ‘%s’: the CHAP secret is the "
+                 "libvirt secret %s, which guestkit cannot read: use "
+                 "<secret usage='env:VAR'> or usage='file:/PATH'", def->name,
+                 def->auth_secret_uuid ? def->auth_secret_uuid : "(none)");
+    return NULL;
+  }
   if (strncmp (usage, "env:", 4) == 0) {
     const char *v = getenv (usage + 4);
 

@@ -123,6 +123,13 @@ read_key (gk_h *h, const struct pool_def *def)
 {
   const char *usage = def->auth_secret_usage;
 
+  if (usage == NULL) {
+    error_errno (h, ENOTSUP, "rbd pool ‘%s’: the cephx key is the libvirt "
+                 "secret %s, which guestkit cannot read: use <secret "
+                 "usage='env:VAR'> or usage='file:/KEYRING'", def->name,
+                 def->auth_secret_uuid ? def->auth_secret_uuid : "(none)");
+    return NULL;
+  }
   /* The environment: for callers that hold the key already. */
   if (strncmp (usage, "env:", 4) == 0) {
     const char *v = getenv (usage + 4);
@@ -360,7 +367,12 @@ rbd_check_def (gk_h *h, const struct pool_def *def)
                  def->name);
     return -1;
   }
-  /* The key itself is never in the definition: only where to find it. */
+  /* The key itself is never in the definition: only where to find it.
+   * A libvirt secret's UUID (virsh's XML) is kept, but cannot be read:
+   * starting such a pool says so.
+   */
+  if (def->auth_secret_usage == NULL && def->auth_secret_uuid != NULL)
+    return 0;
   if (def->auth_secret_usage == NULL ||
       !((strncmp (def->auth_secret_usage, "env:", 4) == 0 &&
          def->auth_secret_usage[4] != '\0') ||

@@ -1,20 +1,24 @@
 # bash completion for guestkit: verbs, options, pool and volume names.
 _guestkit ()
 {
-  local cur prev words cword verb i pool
+  local cur prev words cword verb i pool nargs=0
+  local -a gk=(guestkit)
   _init_completion || return
 
+  # The verb, the number of its arguments before the cursor, and the
+  # state directory the command line names (pool names come from it).
   for ((i = 1; i < cword; i++)); do
     case "${words[i]}" in
-      --state-dir|--pool|--newpool|--format|--allocation|--backing-vol*|--name|--type|--source-*|--target|--auth-*|--secret-usage|--initiator) ((i++)) ;;
+      --state-dir) gk+=(--state-dir "${words[i+1]}"); ((i++)) ;;
+      --pool|--newpool|--format|--allocation|--backing-vol*|--name|--type|--source-*|--target|--auth-*|--secret-*|--initiator) ((i++)) ;;
       -*) ;;
-      *) verb="${words[i]}"; break ;;
+      *) if [ -z "$verb" ]; then verb="${words[i]}"; else ((nargs++)); fi ;;
     esac
   done
 
   case "$prev" in
     --pool|--newpool)
-      COMPREPLY=($(compgen -W "$(guestkit pool-list --all --name-only 2>/dev/null)" -- "$cur"))
+      COMPREPLY=($(compgen -W "$("${gk[@]}" pool-list --all --name-only 2>/dev/null)" -- "$cur"))
       return ;;
     --type)
       COMPREPLY=($(compgen -W "dir lvm iscsi rbd" -- "$cur"))
@@ -28,27 +32,34 @@ _guestkit ()
   esac
 
   if [[ "$cur" == -* ]]; then
-    COMPREPLY=($(compgen -W "$(guestkit --long-options 2>/dev/null)" -- "$cur"))
+    # After a verb, only the options it uses.
+    COMPREPLY=($(compgen -W "$("${gk[@]}" $verb --long-options 2>/dev/null)" -- "$cur"))
     return
   fi
   if [ -z "$verb" ]; then
-    COMPREPLY=($(compgen -W "$(guestkit --verbs 2>/dev/null)" -- "$cur"))
+    COMPREPLY=($(compgen -W "$("${gk[@]}" --verbs 2>/dev/null)" -- "$cur"))
     return
   fi
   case "$verb" in
     pool-define|vol-upload|vol-download|vol-create)
       _filedir ;;
+    pool-define-as)
+      # NAME is new; then TYPE.
+      [ "$nargs" = 1 ] && COMPREPLY=($(compgen -W "dir lvm iscsi rbd" -- "$cur")) ;;
+    pool-list) ;;
     pool-*)
-      COMPREPLY=($(compgen -W "$(guestkit pool-list --all --name-only 2>/dev/null)" -- "$cur")) ;;
+      [ "$nargs" = 0 ] &&
+        COMPREPLY=($(compgen -W "$("${gk[@]}" pool-list --all --name-only 2>/dev/null)" -- "$cur")) ;;
     vol-list|vol-create-as)
-      COMPREPLY=($(compgen -W "$(guestkit pool-list --name-only 2>/dev/null)" -- "$cur")) ;;
+      [ "$nargs" = 0 ] &&
+        COMPREPLY=($(compgen -W "$("${gk[@]}" pool-list --name-only 2>/dev/null)" -- "$cur")) ;;
     vol-*)
       pool=
       for ((i = 1; i < cword; i++)); do
         [ "${words[i]}" = --pool ] && pool="${words[i+1]}"
       done
-      [ -n "$pool" ] &&
-        COMPREPLY=($(compgen -W "$(guestkit vol-list "$pool" --name-only 2>/dev/null)" -- "$cur")) ;;
+      [ -n "$pool" ] && [ "$nargs" = 0 ] &&
+        COMPREPLY=($(compgen -W "$("${gk[@]}" vol-list "$pool" --name-only 2>/dev/null)" -- "$cur")) ;;
   esac
 } &&
 complete -F _guestkit guestkit

@@ -24,9 +24,10 @@ static bool json;
 /* The options any verb may take; each verb says which it uses. */
 struct opts {
   const char *pool, *newpool, *format, *allocation, *backing_vol,
-    *backing_vol_format, *name, *type, *source_host, *source_path,
+    *backing_vol_format, *name, *type,
     *source_name, *source_format, *target, *auth_type, *auth_username,
     *secret_usage, *initiator;
+  char *source_hosts, *source_devs; /* repeatable: comma-separated */
   bool all, details, overwrite, build, disable, shrink, delta, reflink,
     linked, names_only;
   char *args[8];                /* positional arguments */
@@ -49,7 +50,8 @@ usage (int status)
           "  pool-define-as NAME TYPE [--target DIR] [--source-host H[:P]]\n"
           "      [--source-path P] [--source-name N] [--source-format F]\n"
           "      [--auth-type T --auth-username U --secret-usage env:V|file:F]\n"
-          "      [--initiator IQN]\n"
+          "      [--secret-uuid UUID] [--source-initiator IQN]\n"
+          "      (--source-host and --source-dev may be repeated)\n"
           "  pool-build NAME [--overwrite] pool-start NAME [--build]\n"
           "  pool-stop NAME                pool-refresh NAME\n"
           "  pool-list [--all] [--name]    pool-info NAME\n"
@@ -167,6 +169,21 @@ need_args (const char *verb, const struct opts *o, int n)
              o->nargs);
     usage (EXIT_FAILURE);
   }
+}
+
+/* A repeated option (--source-host, --source-dev): "a,b,c". */
+static void
+append_list (char **list, const char *item)
+{
+  char *s;
+
+  if (*item == '\0' || strchr (item, ','))
+    error (EXIT_FAILURE, 0, "‘%s’: empty, or contains a comma", item);
+  if (asprintf (&s, "%s%s%s", *list ? *list : "", *list ? "," : "",
+                item) == -1)
+    error (EXIT_FAILURE, errno, "asprintf");
+  free (*list);
+  *list = s;
 }
 
 static const char *
@@ -408,7 +425,7 @@ run_verb (const char *verb, struct opts *o)
   }
   if (strcmp (verb, "pool-define-as") == 0) {
     struct gk_pool_params p = {
-      .source_host = o->source_host, .source_path = o->source_path,
+      .source_host = o->source_hosts, .source_path = o->source_devs,
       .source_name = o->source_name, .source_format = o->source_format,
       .target = o->target, .auth_type = o->auth_type,
       .auth_username = o->auth_username, .auth_secret = o->secret_usage,
@@ -628,6 +645,36 @@ static const char *const verbs[] = {
   "vol-download", "vol-delete", NULL
 };
 
+/* The options each verb uses (besides the global ones), for
+ * "guestkit VERB --long-options" (bash completion).
+ */
+static const struct { const char *verb, *opts; } verb_opts[] = {
+  { "pool-define-as", "name type source-host source-path source-dev "
+    "source-name source-format target auth-type auth-username secret-usage "
+    "secret-uuid initiator source-initiator" },
+  { "pool-build", "overwrite" }, { "pool-start", "build" },
+  { "pool-list", "all name-only" }, { "pool-autostart", "disable" },
+  { "vol-create-as", "format allocation backing-vol backing-vol-format" },
+  { "vol-list", "pool details name-only" }, { "vol-info", "pool" },
+  { "vol-dumpxml", "pool" }, { "vol-path", "pool" }, { "vol-delete", "pool" },
+  { "vol-clone", "pool newpool reflink linked" },
+  { "vol-resize", "pool shrink delta" }, { "vol-wipe", "pool" },
+  { "vol-upload", "pool" }, { "vol-download", "pool" },
+};
+static const char global_opts[] = "help state-dir json verbose version";
+
+/* Is the option NAME in the space-separated LIST? */
+static bool
+in_list (const char *list, const char *name)
+{
+  size_t len = strlen (name);
+
+  for (; *list; list += strcspn (list, " "), list += *list == ' ')
+    if (strncmp (list, name, len) == 0 && (list[len] == ' ' || !list[len]))
+      return true;
+  return false;
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -635,7 +682,7 @@ main (int argc, char *argv[])
     HELP = 256, STATE_DIR, JSON, POOL, NEWPOOL, FORMAT, ALLOCATION,
     BACKING_VOL, BACKING_VOL_FORMAT, NAME, TYPE, SOURCE_HOST, SOURCE_PATH,
     SOURCE_DEV, SOURCE_NAME, SOURCE_FORMAT, TARGET, AUTH_TYPE, AUTH_USERNAME,
-    SECRET_USAGE, INITIATOR, ALL, DETAILS, OVERWRITE, BUILD, DISABLE, SHRINK,
+    SECRET_USAGE, SECRET_UUID, INITIATOR, ALL, DETAILS, OVERWRITE, BUILD, DISABLE, SHRINK,
     DELTA, REFLINK, LINKED, NAMES, LONG_OPTIONS, VERBS
   };
   static const struct option long_options[] = {
@@ -649,7 +696,8 @@ main (int argc, char *argv[])
     { "source-dev", 1, 0, SOURCE_DEV }, { "source-name", 1, 0, SOURCE_NAME },
     { "source-format", 1, 0, SOURCE_FORMAT }, { "target", 1, 0, TARGET },
     { "auth-type", 1, 0, AUTH_TYPE }, { "auth-username", 1, 0, AUTH_USERNAME },
-    { "secret-usage", 1, 0, SECRET_USAGE }, { "initiator", 1, 0, INITIATOR },
+    { "secret-usage", 1, 0, SECRET_USAGE }, { "secret-uuid", 1, 0, SECRET_UUID },
+    { "initiator", 1, 0, INITIATOR }, { "source-initiator", 1, 0, INITIATOR },
     { "all", 0, 0, ALL }, { "details", 0, 0, DETAILS },
     { "overwrite", 0, 0, OVERWRITE }, { "build", 0, 0, BUILD },
     { "disable", 0, 0, DISABLE }, { "shrink", 0, 0, SHRINK },
@@ -713,14 +761,23 @@ main (int argc, char *argv[])
     case BACKING_VOL_FORMAT: o.backing_vol_format = optarg; break;
     case NAME: o.name = optarg; break;
     case TYPE: o.type = optarg; break;
-    case SOURCE_HOST: o.source_host = optarg; break;
-    case SOURCE_PATH: case SOURCE_DEV: o.source_path = optarg; break;
+    case SOURCE_HOST: append_list (&o.source_hosts, optarg); break;
+    case SOURCE_PATH: case SOURCE_DEV: append_list (&o.source_devs, optarg);
+      break;
     case SOURCE_NAME: o.source_name = optarg; break;
     case SOURCE_FORMAT: o.source_format = optarg; break;
     case TARGET: o.target = optarg; break;
     case AUTH_TYPE: o.auth_type = optarg; break;
     case AUTH_USERNAME: o.auth_username = optarg; break;
     case SECRET_USAGE: o.secret_usage = optarg; break;
+    case SECRET_UUID:
+      /* The library tells a UUID from a usage by its form. */
+      if (strlen (optarg) != 36 || optarg[8] != '-' || optarg[13] != '-' ||
+          optarg[18] != '-' || optarg[23] != '-' ||
+          strspn (optarg, "0123456789abcdefABCDEF-") != 36)
+        error (EXIT_FAILURE, 0, "--secret-uuid ‘%s’ is not a UUID", optarg);
+      o.secret_usage = optarg;
+      break;
     case INITIATOR: o.initiator = optarg; break;
     case ALL: o.all = true; break;
     case DETAILS: o.details = true; break;
@@ -732,11 +789,20 @@ main (int argc, char *argv[])
     case REFLINK: o.reflink = true; break;
     case LINKED: o.linked = true; break;
     case NAMES: o.names_only = true; break;
-    case LONG_OPTIONS:
+    case LONG_OPTIONS: {
+      /* After a verb: only the options it uses. */
+      const char *mine = "";
+
+      for (i = 0; verb && i < sizeof verb_opts / sizeof verb_opts[0]; ++i)
+        if (strcmp (verb_opts[i].verb, verb) == 0)
+          mine = verb_opts[i].opts;
       for (i = 0; long_options[i].name; ++i)
-        if (strcmp (long_options[i].name, "long-options") != 0)
+        if (strcmp (long_options[i].name, "long-options") != 0 &&
+            (verb == NULL || in_list (global_opts, long_options[i].name) ||
+             in_list (mine, long_options[i].name)))
           printf ("--%s\n", long_options[i].name);
       exit (EXIT_SUCCESS);
+    }
     case VERBS:
       for (i = 0; verbs[i]; ++i)
         printf ("%s\n", verbs[i]);
@@ -749,6 +815,8 @@ main (int argc, char *argv[])
     usage (EXIT_FAILURE);
 
   r = run_verb (verb, &o);
+  free (o.source_hosts);
+  free (o.source_devs);
   gk_close (h);
   exit (r == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
 }
