@@ -50,6 +50,16 @@ cmp "$d/back" "$d/p1/sparse.img" || fail "download content"
 [ "$(alloc "$d/back")" -le $((3<<20)) ] || fail "download is not sparse"
 echo "ok: upload and download keep data and holes"
 
+# An upload cancelled half-way leaves the volume as it was.
+cancel="$abs_top_builddir/tests/vol-upload-cancel"
+[ -x "$cancel" ] || make -C "$abs_top_builddir/tests" vol-upload-cancel > /dev/null
+cp --sparse=always "$d/p1/sparse.img" "$d/before"
+head -c 32M /dev/urandom > "$d/data3"
+"$cancel" p1 sparse.img "$d/data3" || fail "the upload was not cancelled"
+cmp "$d/p1/sparse.img" "$d/before" || fail "a cancelled upload changed the volume"
+[ -z "$(ls -A "$d/p1" | grep '^\.gk-tmp')" ] || fail "a cancelled upload left a temporary file"
+echo "ok: a cancelled upload changes nothing"
+
 # Clones: same pool (sparse), another pool, linked (qcow2 overlay).
 g vol-clone sparse.img copy.img --pool p1 > /dev/null
 cmp "$d/p1/sparse.img" "$d/p1/copy.img" || fail "clone content"

@@ -142,6 +142,18 @@ cmp "$d/stale" "$d/back2" || fail "a linked clone used a stale snapshot"
 g vol-delete stale.img --pool r > /dev/null
 echo "ok: a stale clone snapshot is taken again"
 
+# An upload cancelled half-way leaves the image as it was (rolled back to
+# the snapshot taken before it), and leaves no snapshot behind.
+cancel="$abs_top_builddir/tests/vol-upload-cancel"
+[ -x "$cancel" ] || make -C "$abs_top_builddir/tests" vol-upload-cancel > /dev/null
+head -c 32M /dev/urandom > "$d/data3"
+"$cancel" r a.img "$d/data3" || fail "the upload was not cancelled"
+g vol-download a.img "$d/back3" --pool r
+cmp "$d/back3" "$d/back2" || fail "a cancelled upload changed the image"
+[ -z "$(rbd_cmd snap ls gkpool/a.img | grep guestkit-upload)" ] ||
+  fail "a cancelled upload left its snapshot"
+echo "ok: a cancelled upload is rolled back"
+
 # An image with a clone cannot be deleted; once the clone is gone it can.
 refused "has 1 clone(s) (gkpool/lnk.img)" vol-delete a.img --pool r
 g vol-info a.img --pool r > /dev/null || fail "the refused delete removed the image"
