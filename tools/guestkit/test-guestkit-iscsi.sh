@@ -95,6 +95,14 @@ assert i["path"] == "iscsi://127.0.0.1:%s/%s/%s" % (port, iqn, lun), i
 PY
 done
 echo "ok: pool started, two LUNs of exactly $size1 and $size2 bytes"
+# The live pool's XML and a volume's as libvirt's schemas want them.
+if command -v virt-xml-validate > /dev/null; then
+  g pool-dumpxml p1 > "$d/pool.xml"
+  g vol-dumpxml unit:0:0:1 --pool p1 > "$d/vol.xml"
+  virt-xml-validate "$d/live-pool.xml" storagepool > /dev/null || fail "pool-dumpxml: $(cat "$d/live-pool.xml")"
+  virt-xml-validate "$d/vol.xml" storagevol > /dev/null || fail "vol-dumpxml: $(cat "$d/vol.xml")"
+  echo "ok: pool-dumpxml and vol-dumpxml validate against libvirt's schemas"
+fi
 
 # A file with holes: 1 MiB of data, a hole, 1 MiB of data, a short tail.
 head -c 1M /dev/urandom > "$d/data"

@@ -67,6 +67,14 @@ g vol-create-as r a.img 64M > /dev/null
 refused "format ‘qcow2’ is not supported (rbd images are raw)" \
   vol-create-as r q.qcow2 64M --format qcow2
 echo "ok: volumes created"
+# The live pool's XML and a volume's as libvirt's schemas want them.
+if command -v virt-xml-validate > /dev/null; then
+  g pool-dumpxml r > "$d/pool.xml"
+  g vol-dumpxml a.img --pool r > "$d/vol.xml"
+  virt-xml-validate "$d/live-pool.xml" storagepool > /dev/null || fail "pool-dumpxml: $(cat "$d/live-pool.xml")"
+  virt-xml-validate "$d/vol.xml" storagevol > /dev/null || fail "vol-dumpxml: $(cat "$d/vol.xml")"
+  echo "ok: pool-dumpxml and vol-dumpxml validate against libvirt's schemas"
+fi
 
 # 1 MiB of data, a 30 MiB hole, 1 MiB of data.
 head -c 1M /dev/urandom > "$d/data"
