@@ -97,7 +97,7 @@ done
 echo "ok: pool started, two LUNs of exactly $size1 and $size2 bytes"
 # The live pool's XML and a volume's as libvirt's schemas want them.
 if command -v virt-xml-validate > /dev/null; then
-  g pool-dumpxml p1 > "$d/pool.xml"
+  g pool-dumpxml p1 > "$d/live-pool.xml"
   g vol-dumpxml unit:0:0:1 --pool p1 > "$d/vol.xml"
   virt-xml-validate "$d/live-pool.xml" storagepool > /dev/null || fail "pool-dumpxml: $(cat "$d/live-pool.xml")"
   virt-xml-validate "$d/vol.xml" storagevol > /dev/null || fail "vol-dumpxml: $(cat "$d/vol.xml")"

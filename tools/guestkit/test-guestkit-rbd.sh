@@ -69,7 +69,7 @@ refused "format ‘qcow2’ is not supported (rbd images are raw)" \
 echo "ok: volumes created"
 # The live pool's XML and a volume's as libvirt's schemas want them.
 if command -v virt-xml-validate > /dev/null; then
-  g pool-dumpxml r > "$d/pool.xml"
+  g pool-dumpxml r > "$d/live-pool.xml"
   g vol-dumpxml a.img --pool r > "$d/vol.xml"
   virt-xml-validate "$d/live-pool.xml" storagepool > /dev/null || fail "pool-dumpxml: $(cat "$d/live-pool.xml")"
   virt-xml-validate "$d/vol.xml" storagevol > /dev/null || fail "vol-dumpxml: $(cat "$d/vol.xml")"
