@@ -43,7 +43,7 @@ testvm_find_kernel () {
     [ -r "$k" ] || continue
     [ -f "/lib/modules/$v/modules.dep" ] || continue
     for m in $testvm_initrd_modules; do
-      modprobe -S "$v" --show-depends "$m" > /dev/null 2>&1 || continue 2
+      "$testvm_modprobe" -S "$v" --show-depends "$m" > /dev/null 2>&1 || continue 2
     done
     testvm_kernel="$k" testvm_kver="$v"
     return 0
@@ -60,7 +60,7 @@ testvm_check () {
     testvm_why="no static /bin/busybox (Debian: busybox-static)"
   elif ! command -v cpio > /dev/null || ! command -v gzip > /dev/null; then
     testvm_why="cpio or gzip is missing (Debian: cpio, gzip)"
-  elif ! command -v modprobe > /dev/null; then
+  elif ! testvm_modprobe="$(PATH="$PATH:/usr/sbin:/sbin" command -v modprobe)"; then
     testvm_why="modprobe is missing (Debian: kmod)"
   elif [ -z "${abs_top_builddir:-}" ] || [ -z "${abs_top_srcdir:-}" ]; then
     testvm_why="abs_top_builddir and abs_top_srcdir are not set (source functions.sh)"
@@ -140,7 +140,7 @@ testvm_build_initrd () {
     for m in "${mods[@]}"; do [ "$m" = "$path" ] && continue 2; done
     mods+=("$path")
   done < <(for m in $testvm_initrd_modules; do
-             modprobe -S "$testvm_kver" --show-depends "$m"; done)
+             "$testvm_modprobe" -S "$testvm_kver" --show-depends "$m"; done)
   stamp="$(testvm_init_text | cksum) ${mods[*]} $(cksum < /bin/busybox) $testvm_kver"
   if [ -f "$testvm_dir/initrd.img" ] && [ "$(cat "$testvm_dir/initrd.stamp" 2>/dev/null)" = "$stamp" ]; then
     return 0
