@@ -22,6 +22,8 @@ packages=(
   ceph-mon ceph-osd ceph-common librbd-dev librados-dev
   # test image builders and checkers
   e2fsprogs xfsprogs btrfs-progs dosfstools lvm2 fdisk gdisk parted
+  # the test VM for device-mapper (tests/testvm.sh): its initramfs, thin pools
+  busybox-static cpio thin-provisioning-tools
   # make check-valgrind and sanitizer builds
   valgrind clang
   # benchmarks (peak memory)
