@@ -7,6 +7,7 @@ packages=(
   # build
   build-essential autoconf automake libtool pkg-config perl
   libguestfs-dev libvirt-dev libxml2-dev check
+  zlib1g-dev   # the native engine's GPT and LVM CRCs
   # the iscsi pool backend (libiscsi) and its tests (tgt, iscsi-ls)
   libiscsi-dev libiscsi-bin tgt
   # run time: the appliance (libguestfs needs a host kernel to build it) and qemu
