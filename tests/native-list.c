@@ -47,6 +47,15 @@ file_pread (gk_h *h, void *opaque, void *buf, size_t count, uint64_t offset)
   return 0;
 }
 
+/* Globals, so that what exit() leaves is still reachable (sanitizers). */
+static struct gk_reader *disks;
+static int *fds;
+static struct gk_partition **parts;
+static size_t *nparts;
+static const struct gk_reader **devs;
+static struct gk_lv *lvs;
+static size_t nlvs;
+
 int
 main (int argc, char *argv[])
 {
@@ -56,13 +65,7 @@ main (int argc, char *argv[])
   const char *dump = NULL;
   uint64_t dump_off = 0, dump_count = 0;
   int c, ndisks, i, status = 0;
-  struct gk_reader *disks;
-  int *fds;
-  struct gk_partition **parts;
-  size_t *nparts, j, ndevs = 0;
-  const struct gk_reader **devs;
-  struct gk_lv *lvs = NULL;
-  size_t nlvs = 0;
+  size_t j, ndevs = 0;
   char *why = NULL;
   int r;
 

@@ -63,15 +63,17 @@ mbr_entry (uint8_t *sector, int slot, uint8_t type, uint32_t start,
   sector[511] = 0xaa;
 }
 
-/* Run gk_native_partitions and return its result. */
+/* Run gk_native_partitions and return its result.  The partitions'
+ * readers read through the disk's: it outlives them.
+ */
+static struct gk_reader test_disk;
+
 static int
 parts_of (gk_h *h, const uint8_t *disk, size_t size, unsigned ss,
           struct gk_partition **parts, size_t *n, char **why)
 {
-  struct gk_reader r;
-
-  gk_reader_from_memory (&r, disk, size, "test.img");
-  return gk_native_partitions (h, &r, ss, parts, n, why);
+  gk_reader_from_memory (&test_disk, disk, size, "test.img");
+  return gk_native_partitions (h, &test_disk, ss, parts, n, why);
 }
 
 START_TEST (test_mbr_primaries)

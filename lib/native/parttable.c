@@ -622,7 +622,8 @@ gk_native_partitions (gk_h *h, const struct gk_reader *disk,
     gk_native_free_partitions (v.ptr, v.len);
     return r;
   }
-  qsort (v.ptr, v.len, sizeof v.ptr[0], compare_numbers);
+  if (v.len > 0)
+    qsort (v.ptr, v.len, sizeof v.ptr[0], compare_numbers);
   *parts_rtn = v.ptr;
   *n_rtn = v.len;
   return 0;
