@@ -1,5 +1,5 @@
 /* The native engine's partition and LVM readers on the command line, for
- * tests/test-native-parts.sh.
+ * tests/test-native-parts-images.sh.
  *
  *   native-list [-s SECTOR_SIZE] [-l] IMG...
  *     prints the partitions (/dev/sda1, ...) then the LVs (/dev/VG/LV)
