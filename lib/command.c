@@ -107,6 +107,8 @@ gk_int_run (gk_h *h, const char *const *argv, char **stdout_rtn)
       errtext[--errlen] = '\0';
     if (errtext && strrchr (errtext, '\n'))
       msg = strrchr (errtext, '\n') + 1;
+    while (*msg == ' ' || *msg == '\t')   /* lvm2 indents its messages */
+      msg++;
     len = strcspn (msg, "\n");
     if (WIFEXITED (status))
       error_errno (h, EIO, "%s failed (exit %d): %.*s", argv[0],

@@ -12,6 +12,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
 
 #include "internal.h"
 #include "pool-xml.h"
@@ -25,8 +26,8 @@ static const struct { const char *ours, *libvirt; } type_map[] = {
   { "rbd", "rbd" },
 };
 
-static const char *
-our_type (const char *libvirt_type)
+const char *
+gk_int_pool_type (const char *libvirt_type)
 {
   size_t i;
 
@@ -155,6 +156,7 @@ gk_int_free_pool_def (struct pool_def *def)
   free (def->auth_username);
   free (def->auth_secret_usage);
   free (def->initiator_iqn);
+  free (def->thin_pool);
   free (def);
 }
 
@@ -241,7 +243,9 @@ gk_int_parse_pool_xml (gk_h *h, const char *xml)
   }
   ctx = xmlXPathNewContext (doc);
   def = calloc (1, sizeof *def);
-  if (ctx == NULL || def == NULL) {
+  if (ctx == NULL || def == NULL ||
+      xmlXPathRegisterNs (ctx, BAD_CAST "guestkit",
+                          BAD_CAST GK_POOL_XML_NS) != 0) {
     perrorf (h, "pool XML");
     free (def);
     return NULL;
@@ -252,12 +256,12 @@ gk_int_parse_pool_xml (gk_h *h, const char *xml)
     error_errno (h, EINVAL, "pool XML: <pool> has no type attribute");
     goto err;
   }
-  if (our_type (type) == NULL) {
+  if (gk_int_pool_type (type) == NULL) {
     error_errno (h, ENOTSUP, "pool XML: <pool type='%s'>: pool type not "
                  "supported (dir, logical, iscsi, iscsi-direct, rbd)", type);
     goto err;
   }
-  def->type = strdup (our_type (type));
+  def->type = strdup (gk_int_pool_type (type));
   def->name = get (ctx, root, "./name");
   if (def->name == NULL) {
     error_errno (h, EINVAL, "pool XML: missing <name> element");
@@ -275,6 +279,7 @@ gk_int_parse_pool_xml (gk_h *h, const char *xml)
   if (def->auth_secret_usage == NULL)
     def->auth_secret_usage = get (ctx, root, "./source/auth/secret/@uuid");
   def->initiator_iqn = get (ctx, root, "./source/initiator/iqn/@name");
+  def->thin_pool = get (ctx, root, "./source/guestkit:thinpool/@name");
 
   obj = nodes (ctx, root, "./source/device");
   n = obj && obj->nodesetval ? obj->nodesetval->nodeNr : 0;
@@ -439,6 +444,11 @@ gk_int_format_pool_xml (gk_h *h, const struct pool_def *def,
   if (def->source_format) {
     n = xmlNewChild (source, NULL, BAD_CAST "format", NULL);
     xmlNewProp (n, BAD_CAST "type", BAD_CAST def->source_format);
+  }
+  if (def->thin_pool) {
+    n = xmlNewChild (source, NULL, BAD_CAST "thinpool", NULL);
+    xmlSetNs (n, xmlNewNs (n, BAD_CAST GK_POOL_XML_NS, BAD_CAST "guestkit"));
+    xmlNewProp (n, BAD_CAST "name", BAD_CAST def->thin_pool);
   }
   if (def->target_path) {
     target = xmlNewChild (root, NULL, BAD_CAST "target", NULL);

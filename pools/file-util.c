@@ -49,11 +49,15 @@ sparse_copy (gk_h *h, int src, int dst, uint64_t size, int dst_is_block,
   CLEANUP_FREE char *buf = malloc (BUFSIZE);
   CLEANUP_FREE char *zeros = NULL;
   off_t pos = 0, data, hole;
+  bool zeroed = dst_is_block == SPARSE_DST_ZEROED;
 
   if (buf == NULL) {
     perrorf (h, "copy");
     return -1;
   }
+  /* A zeroed device is written like a file, without the truncate. */
+  if (zeroed)
+    dst_is_block = 0;
   if (dst_is_block && (zeros = calloc (1, BUFSIZE)) == NULL) {
     perrorf (h, "copy");
     return -1;
@@ -101,7 +105,7 @@ sparse_copy (gk_h *h, int src, int dst, uint64_t size, int dst_is_block,
       }
     }
   }
-  if (!dst_is_block && ftruncate (dst, size) == -1) {
+  if (!dst_is_block && !zeroed && ftruncate (dst, size) == -1) {
     perrorf (h, "ftruncate");
     return -1;
   }

@@ -9,6 +9,8 @@ packages=(
   libguestfs-dev libvirt-dev libxml2-dev check
   # the iscsi pool backend (libiscsi) and its tests (tgt, iscsi-ls)
   libiscsi-dev libiscsi-bin tgt
+  # the lvm pool backend (lvm2 JSON reports) and its test VM (busybox initramfs)
+  libjson-c-dev busybox-static
   # run time: the appliance (libguestfs needs a host kernel to build it) and qemu
   libguestfs-tools guestfs-tools libguestfs-xfs linux-image-amd64
   qemu-utils qemu-system-x86
