@@ -6,7 +6,7 @@ _guestkit ()
 
   for ((i = 1; i < cword; i++)); do
     case "${words[i]}" in
-      --state-dir|--pool|--newpool|--format|--allocation|--backing-vol*|--name|--type|--source-*|--target|--auth-*|--secret-usage|--initiator) ((i++)) ;;
+      --state-dir|--pool|--newpool|--format|--allocation|--backing-vol*|--name|--type|--source-*|--target|--auth-*|--secret-usage|--initiator|--thin-pool) ((i++)) ;;
       -*) ;;
       *) verb="${words[i]}"; break ;;
     esac

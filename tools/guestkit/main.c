@@ -26,7 +26,7 @@ struct opts {
   const char *pool, *newpool, *format, *allocation, *backing_vol,
     *backing_vol_format, *name, *type, *source_host, *source_path,
     *source_name, *source_format, *target, *auth_type, *auth_username,
-    *secret_usage, *initiator;
+    *secret_usage, *initiator, *thin_pool;
   bool all, details, overwrite, build, disable, shrink, delta, reflink,
     linked, names_only;
   char *args[8];                /* positional arguments */
@@ -49,7 +49,7 @@ usage (int status)
           "  pool-define-as NAME TYPE [--target DIR] [--source-host H[:P]]\n"
           "      [--source-path P] [--source-name N] [--source-format F]\n"
           "      [--auth-type T --auth-username U --secret-usage env:V|file:F]\n"
-          "      [--initiator IQN]\n"
+          "      [--initiator IQN] [--thin-pool TP (lvm)]\n"
           "  pool-build NAME [--overwrite] pool-start NAME [--build]\n"
           "  pool-stop NAME                pool-refresh NAME\n"
           "  pool-list [--all] [--name]    pool-info NAME\n"
@@ -415,6 +415,7 @@ run_verb (const char *verb, struct opts *o)
       .initiator = o->initiator,
     };
     const char *name = o->name, *type = o->type;
+    CLEANUP_FREE char *vg_tp = NULL;
 
     /* virsh's positional order: name type [source-host source-path
      * source-dev source-name target]; here name, type and target.
@@ -424,6 +425,20 @@ run_verb (const char *verb, struct opts *o)
     if (o->nargs >= 3 && !p.target) p.target = a[2];
     if (o->nargs > 3 || !name || !type)
       error (EXIT_FAILURE, 0, "pool-define-as: NAME and TYPE are required");
+    /* The library takes an lvm thin pool as the source name VG/TP. */
+    if (o->thin_pool) {
+      if (strcmp (type, "lvm") != 0 && strcmp (type, "logical") != 0)
+        error (EXIT_FAILURE, 0, "pool-define-as: --thin-pool is only for "
+               "lvm (logical) pools");
+      if (strchr (o->thin_pool, '/') ||
+          (p.source_name && strchr (p.source_name, '/')))
+        error (EXIT_FAILURE, 0, "pool-define-as: ‘/’ in a volume group or "
+               "thin pool name");
+      if (asprintf (&vg_tp, "%s/%s", p.source_name ? p.source_name : name,
+                    o->thin_pool) == -1)
+        error (EXIT_FAILURE, errno, "asprintf");
+      p.source_name = vg_tp;
+    }
     if (gk_pool_define (h, type, name, &p) == -1)
       return -1;
     printf ("Pool %s defined\n\n", name);
@@ -635,7 +650,7 @@ main (int argc, char *argv[])
     HELP = 256, STATE_DIR, JSON, POOL, NEWPOOL, FORMAT, ALLOCATION,
     BACKING_VOL, BACKING_VOL_FORMAT, NAME, TYPE, SOURCE_HOST, SOURCE_PATH,
     SOURCE_DEV, SOURCE_NAME, SOURCE_FORMAT, TARGET, AUTH_TYPE, AUTH_USERNAME,
-    SECRET_USAGE, INITIATOR, ALL, DETAILS, OVERWRITE, BUILD, DISABLE, SHRINK,
+    SECRET_USAGE, INITIATOR, THIN_POOL, ALL, DETAILS, OVERWRITE, BUILD, DISABLE, SHRINK,
     DELTA, REFLINK, LINKED, NAMES, LONG_OPTIONS, VERBS
   };
   static const struct option long_options[] = {
@@ -650,6 +665,7 @@ main (int argc, char *argv[])
     { "source-format", 1, 0, SOURCE_FORMAT }, { "target", 1, 0, TARGET },
     { "auth-type", 1, 0, AUTH_TYPE }, { "auth-username", 1, 0, AUTH_USERNAME },
     { "secret-usage", 1, 0, SECRET_USAGE }, { "initiator", 1, 0, INITIATOR },
+    { "thin-pool", 1, 0, THIN_POOL },
     { "all", 0, 0, ALL }, { "details", 0, 0, DETAILS },
     { "overwrite", 0, 0, OVERWRITE }, { "build", 0, 0, BUILD },
     { "disable", 0, 0, DISABLE }, { "shrink", 0, 0, SHRINK },
@@ -722,6 +738,7 @@ main (int argc, char *argv[])
     case AUTH_USERNAME: o.auth_username = optarg; break;
     case SECRET_USAGE: o.secret_usage = optarg; break;
     case INITIATOR: o.initiator = optarg; break;
+    case THIN_POOL: o.thin_pool = optarg; break;
     case ALL: o.all = true; break;
     case DETAILS: o.details = true; break;
     case OVERWRITE: o.overwrite = true; break;
