@@ -66,7 +66,9 @@ sparse_copy (gk_h *h, int src, int dst, uint64_t size, int dst_is_block,
   posix_fadvise (src, 0, 0, POSIX_FADV_SEQUENTIAL);
   while ((uint64_t) pos < size) {
     data = lseek (src, pos, SEEK_DATA);
-    if (data == -1) {
+    if (data == -1 && errno == EINVAL)
+      data = pos;               /* a block device: no SEEK_DATA, all data */
+    else if (data == -1) {
       if (errno != ENXIO) {     /* ENXIO: only a hole until the end */
         perrorf (h, "lseek");
         return -1;
