@@ -9,8 +9,8 @@ packages=(
   libguestfs-dev libvirt-dev libxml2-dev check
   # the iscsi pool backend (libiscsi) and its tests (tgt, iscsi-ls)
   libiscsi-dev libiscsi-bin tgt
-  # the lvm pool backend (lvm2 JSON reports) and its test VM (busybox initramfs)
-  libjson-c-dev busybox-static
+  # the lvm pool backend (lvm2 JSON reports)
+  libjson-c-dev
   # run time: the appliance (libguestfs needs a host kernel to build it) and qemu
   libguestfs-tools guestfs-tools libguestfs-xfs linux-image-amd64
   qemu-utils qemu-system-x86
@@ -20,6 +20,8 @@ packages=(
   ceph-mon ceph-osd ceph-common librbd-dev librados-dev
   # test image builders and checkers
   e2fsprogs xfsprogs btrfs-progs dosfstools lvm2 fdisk gdisk parted
+  # the test VM for device-mapper (tests/testvm.sh): its initramfs, thin pools
+  busybox-static cpio thin-provisioning-tools
   # make check-valgrind and sanitizer builds
   valgrind clang
   # benchmarks (peak memory)
