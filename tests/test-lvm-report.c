@@ -153,6 +153,45 @@ START_TEST (test_lvs)
 }
 END_TEST
 
+/* The captures tests/make-lvm-reports.sh made in the test VM (same
+ * columns as the backend asks for): every one parses.
+ */
+START_TEST (test_vm_captures)
+{
+  static const struct { const char *file, *section, *fields; size_t rows; }
+  caps[] = {
+    { "vm-lvs-all.json", "lv", LVM_LVS_FIELDS, 0 },
+    { "vm-lvs-all-hidden.json", "lv", LVM_LVS_FIELDS, 0 },
+    { "vm-lvs-empty-vg.json", "lv", LVM_LVS_FIELDS, 0 },
+    { "vm-lvs-nosuch-lv.json", "lv", LVM_LVS_FIELDS, 0 },
+    { "vm-lvs-nosuch-vg.json", "lv", LVM_LVS_FIELDS, 0 },
+    { "vm-lvs-one-linear.json", "lv", LVM_LVS_FIELDS, 1 },
+    { "vm-lvs-one-old-snapshot.json", "lv", LVM_LVS_FIELDS, 1 },
+    { "vm-lvs-one-thin-pool.json", "lv", LVM_LVS_FIELDS, 1 },
+    { "vm-lvs-one-thin-snapshot.json", "lv", LVM_LVS_FIELDS, 1 },
+    { "vm-lvs-thinsnap-inactive.json", "lv", LVM_LVS_FIELDS, 1 },
+    { "vm-vgs-two-pvs-empty.json", "vg", LVM_VGS_FIELDS, 1 },
+    { "vm-vgs-two-pvs-used.json", "vg", LVM_VGS_FIELDS, 1 },
+    { "vm-pvs-two-pvs-in-vg.json", "pv", LVM_PVS_FIELDS, 2 },
+    { "vm-pvs-two-pvs-no-vg.json", "pv", LVM_PVS_FIELDS, 2 },
+  };
+  size_t i;
+
+  for (i = 0; i < sizeof caps / sizeof caps[0]; ++i) {
+    char *json = capture (caps[i].file);
+    struct lvm_report rep;
+
+    ck_assert_msg (lvm_report_parse (h, json, caps[i].section,
+                                     caps[i].fields, &rep) == 0,
+                   "%s: %s", caps[i].file, gk_last_error (h));
+    if (caps[i].rows)
+      ck_assert_uint_eq (rep.nr_rows, caps[i].rows);
+    lvm_report_free (&rep);
+    free (json);
+  }
+}
+END_TEST
+
 START_TEST (test_percent)
 {
   ck_assert_uint_eq (lvm_percent_of ("", 1000), 0);
@@ -226,6 +265,7 @@ lvm_report_suite (void)
   tcase_add_test (tc, test_vgs);
   tcase_add_test (tc, test_pvs);
   tcase_add_test (tc, test_lvs);
+  tcase_add_test (tc, test_vm_captures);
   tcase_add_test (tc, test_percent);
   tcase_add_test (tc, test_malformed);
   suite_add_tcase (s, tc);
