@@ -113,6 +113,42 @@ START_TEST (test_types)
 }
 END_TEST
 
+/* An lvm pool with guestkit's thin pool element keeps it through a round
+ * trip; without the namespace the element is not ours and is ignored.
+ */
+START_TEST (test_thin_pool)
+{
+  struct pool_def *def, *again;
+  char *xml;
+
+  def = gk_int_parse_pool_xml (h,
+    "<pool type='logical'><name>thin</name><source>"
+    "<device path='/dev/vdb'/><name>vg0</name><format type='lvm2'/>"
+    "<guestkit:thinpool xmlns:guestkit='" GK_POOL_XML_NS "' name='tp'/>"
+    "</source><target><path>/dev/vg0</path></target></pool>");
+  ck_assert_ptr_nonnull (def);
+  ck_assert_str_eq (def->thin_pool, "tp");
+  xml = gk_int_format_pool_xml (h, def, NULL);
+  ck_assert_ptr_nonnull (xml);
+  ck_assert_ptr_nonnull (strstr (xml, "<guestkit:thinpool xmlns:guestkit=\""
+                                 GK_POOL_XML_NS "\" name=\"tp\"/>"));
+  again = gk_int_parse_pool_xml (h, xml);
+  ck_assert_ptr_nonnull (again);
+  ck_assert_str_eq (again->thin_pool, "tp");
+  ck_assert_str_eq (again->source_name, "vg0");
+  free (xml);
+  gk_int_free_pool_def (again);
+  gk_int_free_pool_def (def);
+
+  def = gk_int_parse_pool_xml (h,
+    "<pool type='logical'><name>thin</name><source>"
+    "<thinpool name='tp'/><name>vg0</name></source></pool>");
+  ck_assert_ptr_nonnull (def);
+  ck_assert_ptr_null (def->thin_pool);
+  gk_int_free_pool_def (def);
+}
+END_TEST
+
 START_TEST (test_sizes)
 {
   uint64_t v;
@@ -195,6 +231,7 @@ main (void)
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_parse_format_roundtrip);
   tcase_add_test (tc, test_types);
+  tcase_add_test (tc, test_thin_pool);
   tcase_add_test (tc, test_sizes);
   tcase_add_test (tc, test_names);
   tcase_add_test (tc, test_vol_xml);

@@ -17,7 +17,7 @@ _guestkit ()
       COMPREPLY=($(compgen -W "$(guestkit pool-list --all --name-only 2>/dev/null)" -- "$cur"))
       return ;;
     --type)
-      COMPREPLY=($(compgen -W "dir lvm iscsi rbd" -- "$cur"))
+      COMPREPLY=($(compgen -W "dir lvm logical iscsi rbd" -- "$cur"))
       return ;;
     --format)
       COMPREPLY=($(compgen -W "raw qcow2" -- "$cur"))
