@@ -1,5 +1,5 @@
 # Run by test-guestkit-lvm.sh inside the test VM (sh SCRIPT DIR), with
-# the two disks /dev/vda and /dev/vdb.  DIR is a scratch directory.
+# the disks /dev/vda, /dev/vdb (512 MiB) and /dev/vdc (8 MiB).  DIR is a scratch directory.
 # Every check compares guestkit with lvm2's own reports.
 set -eu
 d="$1"
@@ -107,6 +107,18 @@ must_fail "a clone whose copy fails" g vol-clone bad.qcow2 frombad --pool dp --n
 lvs_of gklin > "$t/after"
 cmp -s "$t/before" "$t/after" || fail "a failure changed the LVs: $(cat "$t/after")"
 ok "failures leave lvs unchanged"
+
+# --- Builds that fail on /dev/vdc leave the device as it was ----------
+mkfs.ext4 -q /dev/vdc
+g pool-define-as small logical --source-dev /dev/vdc --source-name gksmall --thin-pool tp > /dev/null
+must_fail "pool-build on a filesystem" g pool-build small
+[ "$(blkid -p -o value -s TYPE /dev/vdc)" = ext4 ] || fail "a refused build touched the filesystem"
+# With --overwrite the PV and VG are made, then the thin pool does not
+# fit: both must be gone again.
+must_fail "pool-build of a thin pool that does not fit" g pool-build small --overwrite
+[ -z "$(vg gksmall vg_name)" ] || fail "a failed build left the VG"
+[ -z "$(pv /dev/vdc pv_name)" ] || fail "a failed build left the PV label"
+ok "failed builds leave no VG and no PV label"
 
 # --- A thin pool pool on /dev/vdb --------------------------------------
 g pool-define-as thin logical --source-dev /dev/vdb --source-name gkthin --thin-pool tp > /dev/null
