@@ -10,6 +10,8 @@ packages=(
   zlib1g-dev   # the native engine's GPT and LVM CRCs
   # the iscsi pool backend (libiscsi) and its tests (tgt, iscsi-ls)
   libiscsi-dev libiscsi-bin tgt
+  # the lvm pool backend (lvm2 JSON reports)
+  libjson-c-dev
   # run time: the appliance (libguestfs needs a host kernel to build it) and qemu
   libguestfs-tools guestfs-tools libguestfs-xfs linux-image-amd64
   qemu-utils qemu-system-x86
