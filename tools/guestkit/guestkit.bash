@@ -21,7 +21,7 @@ _guestkit ()
       COMPREPLY=($(compgen -W "$("${gk[@]}" pool-list --all --name-only 2>/dev/null)" -- "$cur"))
       return ;;
     --type)
-      COMPREPLY=($(compgen -W "dir lvm logical iscsi rbd" -- "$cur"))
+      COMPREPLY=($(compgen -W "dir iscsi lvm rbd" -- "$cur"))
       return ;;
     --format)
       COMPREPLY=($(compgen -W "raw qcow2" -- "$cur"))
