@@ -303,6 +303,50 @@ dir_vol_resize (gk_h *h, const struct pool_def *def, const char *name,
   return r;
 }
 
+/* A source with no local path (an iscsi LUN, an rbd image): its own
+ * backend streams it, sparsely, into our temporary file (the library
+ * holds both pools' locks), which is renamed into place when whole.
+ */
+static int
+clone_by_download (gk_h *h, const struct pool_def *def, const char *dst,
+                   const char *tmp, const char *path,
+                   const struct pool_def *src_def,
+                   const struct vol_state *src, unsigned flags)
+{
+  const struct pool_backend *sb = pool_backend_lookup (src_def->type);
+  int out;
+
+  if (sb == NULL || sb->vol_download == NULL) {
+    error_errno (h, ENOTSUP, "cloning a volume of a %s pool into a dir "
+                 "pool is not supported", src_def->type);
+    return -1;
+  }
+  if (flags & GK_VOL_CLONE_REFLINK) {
+    error_errno (h, ENOTSUP, "clone %s: no reflink copy is possible from "
+                 "%s pool ‘%s’ into dir pool ‘%s’", dst, src_def->type,
+                 src_def->name, def->name);
+    return -1;
+  }
+  out = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (out == -1) {
+    perrorf (h, "open: %s", tmp);
+    return -1;
+  }
+  debug (h, "clone %s: downloaded from %s pool ‘%s’", dst, src_def->type,
+         src_def->name);
+  if (sb->vol_download (h, src_def, src->name, out, NULL, NULL) == -1) {
+    close (out);
+    unlink (tmp);
+    return -1;
+  }
+  if (close (out) == -1) {
+    perrorf (h, "write: %s", path);
+    unlink (tmp);
+    return -1;
+  }
+  return commit_tmp (h, tmp, path);
+}
+
 /* Copy a source volume (a local file or block device) into a new file of
  * this pool, reflinked when possible, else sparsely.
  */
@@ -328,11 +372,8 @@ dir_vol_clone (gk_h *h, const struct pool_def *def, const char *dst,
     }
     return commit_tmp (h, tmp, path);
   }
-  if (src->path == NULL || src->path[0] != '/') {
-    error_errno (h, ENOTSUP, "cloning a volume of a %s pool into a dir "
-                 "pool is not supported", src_def->type);
-    return -1;
-  }
+  if (src->path == NULL || src->path[0] != '/')
+    return clone_by_download (h, def, dst, tmp, path, src_def, src, flags);
   in = open (src->path, O_RDONLY | O_CLOEXEC);
   if (in == -1 || fstat (in, &sb) == -1) {
     perrorf (h, "open: %s", src->path);

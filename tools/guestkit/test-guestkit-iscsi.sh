@@ -120,6 +120,21 @@ cmp -i $(stat -c %s "$d/data") "$d/back" /dev/zero 2>&1 | grep -q EOF || fail "t
 [ "$(alloc "$d/back")" -le $((3 << 20)) ] || fail "download is not sparse: $(alloc "$d/back") bytes"
 echo "ok: upload then download: same data, download sparse ($(alloc "$d/back") bytes allocated)"
 
+# Across pool types: a LUN cloned into a dir pool (the iscsi backend
+# streams it), sparse, and nothing left behind by a refused clone.
+g pool-define-as dp dir --target "$d/dp" > /dev/null
+g pool-start dp --build > /dev/null
+g vol-clone unit:0:0:2 lun2.img --pool p1 --newpool dp > /dev/null
+cmp "$d/dp/lun2.img" "$d/back" || fail "iscsi to dir clone content"
+[ "$(alloc "$d/dp/lun2.img")" -le $((3 << 20)) ] || fail "iscsi to dir clone is not sparse"
+g vol-clone unit:0:0:2 lun2r.img --pool p1 --newpool dp --reflink 2> "$d/err" &&
+  fail "a reflink clone of a LUN succeeded"
+[ -z "$(ls -A "$d/dp" | grep -v '^lun2.img$')" ] || fail "a refused clone left: $(ls -A "$d/dp")"
+echo "ok: a LUN cloned into a dir pool; --reflink refused: $(cat "$d/err")"
+g vol-delete lun2.img --pool dp > /dev/null
+g pool-stop dp > /dev/null
+g pool-undefine dp > /dev/null
+
 head -c $((size1 + 512)) /dev/zero > "$d/big"
 g vol-upload unit:0:0:1 "$d/big" --pool p1 2> "$d/err" && fail "uploaded more than the LUN holds"
 [ "$(wc -l < "$d/err")" = 1 ] && grep -q "cannot upload $((size1 + 512)) bytes into unit:0:0:1" "$d/err" || fail "too big: $(cat "$d/err")"

@@ -128,6 +128,11 @@ g vol-create-as dp q.qcow2 16M --format qcow2 > /dev/null
 refused "only a raw volume can be copied into an rbd pool" \
   vol-clone q.qcow2 q.img --pool dp --newpool r
 g vol-delete q.qcow2 --pool dp > /dev/null
+# And back: an image cloned into the dir pool (librbd streams it), sparse.
+g vol-clone a.img todir.img --pool r --newpool dp > /dev/null
+cmp "$d/dp/todir.img" "$d/back" || fail "rbd to dir clone content"
+[ "$(alloc "$d/dp/todir.img")" -le $((3<<20)) ] || fail "rbd to dir clone is not sparse"
+g vol-delete todir.img --pool dp > /dev/null
 echo "ok: clones (linked, full, across pools, from a dir pool)"
 
 # Upload over old data: holes and zero blocks become zeros; the linked
