@@ -7,6 +7,8 @@ packages=(
   # build
   build-essential autoconf automake libtool pkg-config perl
   libguestfs-dev libvirt-dev libxml2-dev check
+  # the native engine: qcow2 compressed clusters, other formats via qemu-nbd
+  zlib1g-dev libzstd-dev libnbd-dev
   # the iscsi pool backend (libiscsi) and its tests (tgt, iscsi-ls)
   libiscsi-dev libiscsi-bin tgt
   # run time: the appliance (libguestfs needs a host kernel to build it) and qemu
