@@ -16,6 +16,9 @@ cat="$abs_top_builddir/tests/native-cat"
 d="$(mktemp -d)"
 trap 'rm -rf "$d"' EXIT
 cd "$d"
+# qemu-nbd's private directories go here: the test checks none is left.
+mkdir tmp
+export TMPDIR="$d/tmp"
 
 # Run native-cat (under valgrind for make check-valgrind), with a time
 # limit: nothing here may hang.
@@ -154,6 +157,11 @@ qemu-img info nofmt.qcow2 | grep -q 'backing file format' &&
   fail "nofmt.qcow2 still records its backing format"
 expect nofmt 2 "not recorded" nofmt.qcow2
 
+# A backing "file" that qemu would take as a protocol is not a file.
+qemu-img create -q -f qcow2 proto.qcow2 1M
+qemu-img rebase -u -b nbd:localhost:10809 -F raw proto.qcow2
+expect proto 2 "backing file nbd:localhost:10809 is not a local file" proto.qcow2
+
 # A chain that loops: an error naming it, at once.
 qemu-img create -q -f qcow2 a.qcow2 1M
 qemu-img create -q -f qcow2 b.qcow2 1M
@@ -171,7 +179,7 @@ for i in $(seq 1 66); do
     -F $([ $i -eq 1 ] && echo raw || echo qcow2) deep$i.qcow2
 done
 check deep64 deep64.qcow2
-expect deep66 1 "backing chain is longer than 65 images" deep66.qcow2
+expect deep66 1 "longer than 65 images: deep66.qcow2 -> deep65.qcow2 -> deep64.qcow2 -> deep63.qcow2 -> ... (59 more) -> deep3.qcow2 -> deep2.qcow2 -> deep1.qcow2" deep66.qcow2
 
 # Encrypted images go to the appliance.
 qemu-img create -q -f qcow2 --object secret,id=sec0,data=secret \
@@ -189,6 +197,13 @@ if grep -q '^#define HAVE_LIBNBD 1' "$abs_top_builddir/config.h" &&
   qemu-img create -q -f qcow2 -b src.vmdk -F vmdk over-vmdk.qcow2
   qemu-io -c 'write -P 0x47 64k 4k' over-vmdk.qcow2 >/dev/null
   check over-vmdk over-vmdk.qcow2
+  # A relative name with a colon is a file, not a protocol.
+  cp src.vmdk x:y.vmdk
+  qemu-img convert -O raw src.vmdk xy.ref
+  native x:y.vmdk > xy.out
+  cmp xy.ref xy.out || fail "x:y.vmdk: differs from qemu-img convert"
+  [ -z "$(ls "$TMPDIR")" ] ||
+    fail "qemu-nbd's private directory was left behind"
 else
   expect vmdk 2 "vmdk" src.vmdk
 fi

@@ -30,20 +30,25 @@ struct chain {
   } link[GK_NATIVE_MAX_CHAIN + 1];
 };
 
-/* "a -> b -> c" for messages (NULL if out of memory). */
+/* "a -> b -> c" for messages (NULL if out of memory); a long chain
+ * shows its first and last few images only.
+ */
 static char *
 chain_string (const struct chain *c, const char *last)
 {
+  unsigned total = c->n + (last != NULL), i;
   char *s = strdup ("");
-  unsigned i;
 
-  for (i = 0; s && i <= c->n; ++i) {
+  for (i = 0; s && i < total; ++i) {
     const char *p = i < c->n ? c->link[i].path : last;
     char *t;
 
-    if (p == NULL)
-      break;
-    if (asprintf (&t, "%s%s%s", s, i ? " -> " : "", p) == -1)
+    if (total > 8 && i == 4) {
+      if (asprintf (&t, "%s -> ... (%u more)", s, total - 7) == -1)
+        t = NULL;
+      i = total - 4;
+    }
+    else if (asprintf (&t, "%s%s%s", s, i ? " -> " : "", p) == -1)
       t = NULL;
     free (s);
     s = t;
@@ -113,7 +118,7 @@ open_layer (gk_h *h, struct gk_reader *r, const char *path, const char *format,
   int ret;
 
   if (c->n > GK_NATIVE_MAX_CHAIN) {
-    CLEANUP_FREE char *s = chain_string (c, NULL);
+    CLEANUP_FREE char *s = chain_string (c, path);
     error_errno (h, ELOOP, "%s: backing chain is longer than %d images: %s",
                  c->link[0].path, GK_NATIVE_MAX_CHAIN + 1, s ? s : "");
     return -1;
@@ -167,7 +172,10 @@ open_layer (gk_h *h, struct gk_reader *r, const char *path, const char *format,
                                 "never probed)", path, bfile);
     goto err_r;
   }
-  if (strncmp (bfile, "json:", 5) == 0 || strstr (bfile, "://") != NULL) {
+  /* As qemu parses names: "proto:..." before any '/' is a protocol
+   * (nbd:, json:, http://, ...), not a file.
+   */
+  if (bfile[strcspn (bfile, ":/")] == ':') {
     ret = gk_int_native_unsure (h, why_rtn, "%s: backing file %s is not a "
                                 "local file", path, bfile);
     goto err_r;

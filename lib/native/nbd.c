@@ -131,6 +131,7 @@ gk_reader_open_nbd (gk_h *h, struct gk_reader *r, const char *path,
 {
   const char *tmpdir = getenv ("TMPDIR");
   CLEANUP_FREE char *template = NULL, *fmtopt = NULL, *sockopt = NULL;
+  CLEANUP_FREE char *dotpath = NULL;
   const char *argv[8];
   struct nbd *n;
   struct stat st;
@@ -162,7 +163,9 @@ gk_reader_open_nbd (gk_h *h, struct gk_reader *r, const char *path,
   if (asprintf (&n->sock, "%s/sock", n->dir) == -1 ||
       asprintf (&n->errfile, "%s/stderr", n->dir) == -1 ||
       asprintf (&fmtopt, "--format=%s", format) == -1 ||
-      asprintf (&sockopt, "--socket=%s", n->sock) == -1) {
+      asprintf (&sockopt, "--socket=%s", n->sock) == -1 ||
+      /* "a:b" would be protocol "a" to qemu: make it a path. */
+      (path[0] != '/' && asprintf (&dotpath, "./%s", path) == -1)) {
     perrorf (h, "malloc");
     goto err;
   }
@@ -172,10 +175,10 @@ gk_reader_open_nbd (gk_h *h, struct gk_reader *r, const char *path,
   argv[3] = fmtopt;
   argv[4] = sockopt;
   argv[5] = "--";
-  argv[6] = path;
+  argv[6] = dotpath ? dotpath : path;
   argv[7] = NULL;
   debug (h, "native: %s: format %s, through qemu-nbd %s %s %s %s %s", path,
-         format, argv[1], argv[2], argv[3], argv[4], path);
+         format, argv[1], argv[2], argv[3], argv[4], argv[6]);
 
   n->pid = fork ();
   if (n->pid == -1) {
