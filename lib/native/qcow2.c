@@ -324,6 +324,21 @@ decompress (gk_h *h, struct qcow2 *q, uint64_t l2e, uint64_t guest_offset)
   if (q->cached_compressed == l2e)
     return 0;
   q->cached_compressed = 0;
+  /* Allocated on first use: most images have no compressed cluster, and
+   * each layer of a chain has its own.  Compressed data spans at most
+   * 2^(cluster_bits-8) sectors, so two clusters.
+   */
+  if (q->cluster_buf == NULL) {
+    q->cluster_buf = malloc (q->cluster_size);
+    q->compressed_buf = malloc (q->cluster_size * 2);
+    if (q->cluster_buf == NULL || q->compressed_buf == NULL) {
+      perrorf (h, "malloc");
+      free (q->cluster_buf);
+      free (q->compressed_buf);
+      q->cluster_buf = q->compressed_buf = NULL;
+      return -1;
+    }
+  }
 
   if (coffset >= q->file.size) {
     error_errno (h, EIO, "%s: corrupt qcow2 image: compressed cluster for "
@@ -768,13 +783,6 @@ gk_reader_open_qcow2 (gk_h *h, struct gk_reader *r, struct gk_reader *file,
     q->cache_slots = L2_CACHE_SLOTS;
   if (q->cache_slots < 1)
     q->cache_slots = 1;
-  q->cluster_buf = malloc (q->cluster_size);
-  /* Compressed data spans at most 2^(cluster_bits-8) sectors. */
-  q->compressed_buf = malloc (q->cluster_size * 2);
-  if (q->cluster_buf == NULL || q->compressed_buf == NULL) {
-    perrorf (h, "malloc");
-    goto err;
-  }
 
   debug (h, "native: %s: qcow2 v%u, cluster size %" PRIu64 ", virtual size %"
          PRIu64 "%s%s%s%s%s%s", file->name, q->version, q->cluster_size,
