@@ -134,14 +134,16 @@ qcow2_close (void *opaque)
   qcow2_free (opaque);
 }
 
-static uint32_t be32 (const unsigned char *p)
+static uint32_t
+be32 (const unsigned char *p)
 {
   uint32_t v;
   memcpy (&v, p, 4);
   return be32toh (v);
 }
 
-static uint64_t be64 (const unsigned char *p)
+static uint64_t
+be64 (const unsigned char *p)
 {
   uint64_t v;
   memcpy (&v, p, 8);
@@ -315,8 +317,8 @@ decompress (gk_h *h, struct qcow2 *q, uint64_t l2e, uint64_t guest_offset)
 {
   unsigned x = 62 - (q->cluster_bits - 8);
   uint64_t coffset = l2e & ((UINT64_C (1) << x) - 1);
-  uint64_t sectors = ((l2e >> x) & ((UINT64_C (1) << (q->cluster_bits - 8)) - 1))
-    + 1;
+  uint64_t sector_mask = (UINT64_C (1) << (q->cluster_bits - 8)) - 1;
+  uint64_t sectors = ((l2e >> x) & sector_mask) + 1;
   /* An upper bound: the data may end before the last sector does. */
   uint64_t csize = sectors * 512 - (coffset & 511);
   bool ok = false;
@@ -529,7 +531,8 @@ parse_header (gk_h *h, struct qcow2 *q, const unsigned char *hdr,
   nb_snapshots = be32 (hdr + 60);
   snapshots_offset = be64 (hdr + 64);
 
-  if (q->cluster_bits < MIN_CLUSTER_BITS || q->cluster_bits > MAX_CLUSTER_BITS) {
+  if (q->cluster_bits < MIN_CLUSTER_BITS ||
+      q->cluster_bits > MAX_CLUSTER_BITS) {
     error_errno (h, EINVAL, "%s: corrupt qcow2 image: cluster_bits %u is "
                  "not between %d and %d", name, q->cluster_bits,
                  MIN_CLUSTER_BITS, MAX_CLUSTER_BITS);
