@@ -107,6 +107,14 @@ gk_int_run (gk_h *h, const char *const *argv, char **stdout_rtn)
       errtext[--errlen] = '\0';
     if (errtext && strrchr (errtext, '\n'))
       msg = strrchr (errtext, '\n') + 1;
+    /* lvm2 ends with "Run `lvcreate --help' ..." after the real reason. */
+    if (errtext && msg != errtext && strstr (msg, "Run `") &&
+        strstr (msg, "--help'")) {
+      errtext[msg - errtext - 1] = '\0';
+      msg = strrchr (errtext, '\n') ? strrchr (errtext, '\n') + 1 : errtext;
+    }
+    while (*msg == ' ' || *msg == '\t')   /* lvm2 indents its messages */
+      msg++;
     len = strcspn (msg, "\n");
     if (WIFEXITED (status))
       error_errno (h, EIO, "%s failed (exit %d): %.*s", argv[0],

@@ -179,7 +179,7 @@ struct gk_pool_info {
 struct gk_pool_params {
   const char *source_host;      /* "host" or "host:port" */
   const char *source_path;      /* a device (lvm, iscsi: target IQN) */
-  const char *source_name;      /* VG name (lvm), rados pool (rbd) */
+  const char *source_name;      /* VG or VG/THINPOOL (lvm), rados pool */
   const char *source_format;
   const char *target;           /* the directory (dir) */
   const char *auth_type;        /* chap, ceph */

@@ -12,6 +12,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
 
 #include "internal.h"
 #include "pool-xml.h"
@@ -26,7 +27,7 @@ static const struct { const char *ours, *libvirt; } type_map[] = {
 };
 
 const char *
-gk_int_our_pool_type (const char *libvirt_type)
+gk_int_pool_type (const char *libvirt_type)
 {
   size_t i;
 
@@ -156,6 +157,7 @@ gk_int_free_pool_def (struct pool_def *def)
   free (def->auth_secret_usage);
   free (def->auth_secret_uuid);
   free (def->initiator_iqn);
+  free (def->thin_pool);
   free (def);
 }
 
@@ -242,7 +244,9 @@ gk_int_parse_pool_xml (gk_h *h, const char *xml)
   }
   ctx = xmlXPathNewContext (doc);
   def = calloc (1, sizeof *def);
-  if (ctx == NULL || def == NULL) {
+  if (ctx == NULL || def == NULL ||
+      xmlXPathRegisterNs (ctx, BAD_CAST "guestkit",
+                          BAD_CAST GK_POOL_XML_NS) != 0) {
     perrorf (h, "pool XML");
     free (def);
     return NULL;
@@ -253,12 +257,12 @@ gk_int_parse_pool_xml (gk_h *h, const char *xml)
     error_errno (h, EINVAL, "pool XML: <pool> has no type attribute");
     goto err;
   }
-  if (gk_int_our_pool_type (type) == NULL) {
+  if (gk_int_pool_type (type) == NULL) {
     error_errno (h, ENOTSUP, "pool XML: <pool type='%s'>: pool type not "
                  "supported (dir, logical, iscsi, iscsi-direct, rbd)", type);
     goto err;
   }
-  def->type = strdup (gk_int_our_pool_type (type));
+  def->type = strdup (gk_int_pool_type (type));
   def->name = get (ctx, root, "./name");
   if (def->name == NULL) {
     error_errno (h, EINVAL, "pool XML: missing <name> element");
@@ -279,6 +283,7 @@ gk_int_parse_pool_xml (gk_h *h, const char *xml)
   if (def->auth_secret_usage == NULL)
     def->auth_secret_uuid = get (ctx, root, "./source/auth/secret/@uuid");
   def->initiator_iqn = get (ctx, root, "./source/initiator/iqn/@name");
+  def->thin_pool = get (ctx, root, "./source/guestkit:thinpool/@name");
 
   obj = nodes (ctx, root, "./source/device");
   n = obj && obj->nodesetval ? obj->nodesetval->nodeNr : 0;
@@ -446,6 +451,11 @@ gk_int_format_pool_xml (gk_h *h, const struct pool_def *def,
   if (def->source_format) {
     n = xmlNewChild (source, NULL, BAD_CAST "format", NULL);
     xmlNewProp (n, BAD_CAST "type", BAD_CAST def->source_format);
+  }
+  if (def->thin_pool) {
+    n = xmlNewChild (source, NULL, BAD_CAST "thinpool", NULL);
+    xmlSetNs (n, xmlNewNs (n, BAD_CAST GK_POOL_XML_NS, BAD_CAST "guestkit"));
+    xmlNewProp (n, BAD_CAST "name", BAD_CAST def->thin_pool);
   }
   /* libvirt's schema has no <target> for iscsi-direct and rbd (a libvirt
    * "iscsi" pool read here may have one): virsh would refuse it.

@@ -18,6 +18,11 @@
 /* The initiator name of iscsi pools without <initiator><iqn name=...>. */
 #define GK_ISCSI_DEFAULT_INITIATOR "iqn.2026-11.org.guestkit:initiator"
 
+/* guestkit's own elements (libvirt ignores foreign namespaces): an lvm
+ * pool's thin pool is <guestkit:thinpool name='TP'/> in <source>.
+ */
+#define GK_POOL_XML_NS "http://guestkit.org/schemas/storagepool/1.0"
+
 struct pool_host {
   char *name;
   int port;                     /* 0 = default */
@@ -38,6 +43,7 @@ struct pool_def {
   char *auth_secret_usage;      /* where the secret is, see pool.c */
   char *auth_secret_uuid;       /* or a libvirt secret's UUID (kept, not read) */
   char *initiator_iqn;
+  char *thin_pool;              /* lvm: thin pool LV in the VG, or NULL */
 };
 
 struct vol_def {
@@ -50,8 +56,10 @@ struct vol_def {
   char *backing_format;
 };
 
-/* Our pool type ("lvm") for ours or libvirt's ("logical"), or NULL. */
-extern const char *gk_int_our_pool_type (const char *type);
+/* Our name of a pool type given by our name or libvirt's ("logical" is
+ * "lvm"), or NULL if unknown.
+ */
+extern const char *gk_int_pool_type (const char *type);
 
 extern struct pool_def *gk_int_parse_pool_xml (gk_h *h, const char *xml);
 extern char *gk_int_format_pool_xml (gk_h *h, const struct pool_def *def,

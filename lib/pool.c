@@ -274,6 +274,43 @@ random_uuid (gk_h *h)
   return ret;
 }
 
+/* lvm pools (libvirt's logical) get the defaults libvirt fills in: the
+ * VG is the pool's name, the target /dev/VG, the format lvm2.  A source
+ * name "VG/THINPOOL" (gk_pool_define) names a thin pool in the VG.
+ */
+static int
+lvm_defaults (gk_h *h, struct pool_def *def)
+{
+  char *slash;
+
+  if (def->source_name && (slash = strchr (def->source_name, '/')) != NULL) {
+    if (def->thin_pool) {
+      error_errno (h, EINVAL, "pool ‘%s’: the thin pool is given twice",
+                   def->name);
+      return -1;
+    }
+    def->thin_pool = strdup (slash + 1);
+    if (def->thin_pool == NULL)
+      goto oom;
+    *slash = '\0';
+  }
+  if (def->source_name == NULL &&
+      (def->source_name = strdup (def->name)) == NULL)
+    goto oom;
+  if (def->target_path == NULL &&
+      asprintf (&def->target_path, "/dev/%s", def->source_name) == -1) {
+    def->target_path = NULL;
+    goto oom;
+  }
+  if (def->source_format == NULL &&
+      (def->source_format = strdup ("lvm2")) == NULL)
+    goto oom;
+  return 0;
+ oom:
+  perrorf (h, "pool_define");
+  return -1;
+}
+
 static int
 define_def (gk_h *h, struct pool_def *def)
 {
@@ -286,6 +323,8 @@ define_def (gk_h *h, struct pool_def *def)
                  def->type);
     return -1;
   }
+  if (strcmp (def->type, "lvm") == 0 && lvm_defaults (h, def) == -1)
+    return -1;
   if (backend->check_def && backend->check_def (h, def) == -1)
     return -1;
   if (def->uuid == NULL && (def->uuid = random_uuid (h)) == NULL)
@@ -400,9 +439,9 @@ gk_pool_define (gk_h *h, const char *type, const char *name,
     p = &none;
   if (gk_int_check_name (h, "pool", name) == -1)
     return -1;
-  /* libvirt's names too: virsh users type "logical", "iscsi-direct". */
-  if (gk_int_our_pool_type (type))
-    type = gk_int_our_pool_type (type);
+  /* virsh's type names are accepted too: "logical", "iscsi-direct". */
+  if (gk_int_pool_type (type))
+    type = gk_int_pool_type (type);
   if (pool_backend_lookup (type) == NULL) {
     error_errno (h, ENOTSUP, "unknown pool type ‘%s’ (dir, lvm, iscsi, rbd)",
                  type);

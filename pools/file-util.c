@@ -53,11 +53,15 @@ sparse_copy (gk_h *h, int src, int dst, uint64_t size, int dst_is_block,
   CLEANUP_FREE char *buf = malloc (BUFSIZE);
   CLEANUP_FREE char *zeros = NULL;
   off_t pos = 0, data, hole;
+  bool zeroed = dst_is_block == SPARSE_DST_ZEROED;
 
   if (buf == NULL) {
     perrorf (h, "copy");
     return -1;
   }
+  /* A zeroed device is written like a file, without the truncate. */
+  if (zeroed)
+    dst_is_block = 0;
   if (dst_is_block && (zeros = calloc (1, BUFSIZE)) == NULL) {
     perrorf (h, "copy");
     return -1;
@@ -66,7 +70,9 @@ sparse_copy (gk_h *h, int src, int dst, uint64_t size, int dst_is_block,
   posix_fadvise (src, 0, 0, POSIX_FADV_SEQUENTIAL);
   while ((uint64_t) pos < size) {
     data = lseek (src, pos, SEEK_DATA);
-    if (data == -1) {
+    if (data == -1 && errno == EINVAL)
+      data = pos;               /* a block device: no SEEK_DATA, all data */
+    else if (data == -1) {
       if (errno != ENXIO) {     /* ENXIO: only a hole until the end */
         perrorf (h, "lseek");
         return -1;
@@ -105,7 +111,7 @@ sparse_copy (gk_h *h, int src, int dst, uint64_t size, int dst_is_block,
       }
     }
   }
-  if (!dst_is_block && ftruncate (dst, size) == -1) {
+  if (!dst_is_block && !zeroed && ftruncate (dst, size) == -1) {
     perrorf (h, "ftruncate");
     return -1;
   }

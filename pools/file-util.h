@@ -10,9 +10,17 @@
 
 /* Copy size bytes from src to dst (both open), keeping holes: only the
  * data ranges of src (SEEK_DATA/SEEK_HOLE) are read, and all-zero blocks
- * are skipped on dst.  dst_is_block: dst cannot have holes, zero its
- * unwritten ranges explicitly.  progress may be NULL.
+ * are skipped on dst.  dst_is_block says what dst is:
+ *   SPARSE_DST_FILE (0): a file, truncated to size at the end;
+ *   SPARSE_DST_BLOCK (1): a block device with stale data: every byte is
+ *     written, zeros too;
+ *   SPARSE_DST_ZEROED (2): a block device that reads as zeros (a new thin
+ *     LV): zero blocks are skipped and nothing is truncated.
+ * progress may be NULL.
  */
+#define SPARSE_DST_FILE 0
+#define SPARSE_DST_BLOCK 1
+#define SPARSE_DST_ZEROED 2
 extern int sparse_copy (gk_h *h, int src, int dst, uint64_t size,
                         int dst_is_block, gk_progress_cb progress,
                         void *opaque);

@@ -8,11 +8,13 @@
 
 extern const struct pool_backend dir_backend;
 extern const struct pool_backend iscsi_backend;
+extern const struct pool_backend lvm_backend;
 extern const struct pool_backend rbd_backend;
 
 static const struct pool_backend *const backends[] = {
   &dir_backend,
   &iscsi_backend,
+  &lvm_backend,
   &rbd_backend,
 };
 

@@ -7,10 +7,13 @@ packages=(
   # build
   build-essential autoconf automake libtool pkg-config perl
   libguestfs-dev libvirt-dev libxml2-dev check
-  # the native engine: qcow2 compressed clusters, other formats via qemu-nbd
-  zlib1g-dev libzstd-dev libnbd-dev
+  zlib1g-dev   # the native engine's GPT and LVM CRCs, qcow2 compressed clusters
+  # the native engine: zstd-compressed qcow2 clusters, other formats via qemu-nbd
+  libzstd-dev libnbd-dev
   # the iscsi pool backend (libiscsi) and its tests (tgt, iscsi-ls)
   libiscsi-dev libiscsi-bin tgt
+  # the lvm pool backend (lvm2 JSON reports)
+  libjson-c-dev
   # run time: the appliance (libguestfs needs a host kernel to build it) and qemu
   libguestfs-tools guestfs-tools libguestfs-xfs linux-image-amd64
   qemu-utils qemu-system-x86

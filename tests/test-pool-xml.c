@@ -149,10 +149,46 @@ START_TEST (test_libvirt_interop)
   gk_int_free_pool_def (def);
 
   /* Type names: ours and libvirt's. */
-  ck_assert_str_eq (gk_int_our_pool_type ("logical"), "lvm");
-  ck_assert_str_eq (gk_int_our_pool_type ("iscsi-direct"), "iscsi");
-  ck_assert_str_eq (gk_int_our_pool_type ("rbd"), "rbd");
-  ck_assert_ptr_null (gk_int_our_pool_type ("zfs"));
+  ck_assert_str_eq (gk_int_pool_type ("logical"), "lvm");
+  ck_assert_str_eq (gk_int_pool_type ("iscsi-direct"), "iscsi");
+  ck_assert_str_eq (gk_int_pool_type ("rbd"), "rbd");
+  ck_assert_ptr_null (gk_int_pool_type ("zfs"));
+}
+END_TEST
+
+/* An lvm pool with guestkit's thin pool element keeps it through a round
+ * trip; without the namespace the element is not ours and is ignored.
+ */
+START_TEST (test_thin_pool)
+{
+  struct pool_def *def, *again;
+  char *xml;
+
+  def = gk_int_parse_pool_xml (h,
+    "<pool type='logical'><name>thin</name><source>"
+    "<device path='/dev/vdb'/><name>vg0</name><format type='lvm2'/>"
+    "<guestkit:thinpool xmlns:guestkit='" GK_POOL_XML_NS "' name='tp'/>"
+    "</source><target><path>/dev/vg0</path></target></pool>");
+  ck_assert_ptr_nonnull (def);
+  ck_assert_str_eq (def->thin_pool, "tp");
+  xml = gk_int_format_pool_xml (h, def, NULL);
+  ck_assert_ptr_nonnull (xml);
+  ck_assert_ptr_nonnull (strstr (xml, "<guestkit:thinpool xmlns:guestkit=\""
+                                 GK_POOL_XML_NS "\" name=\"tp\"/>"));
+  again = gk_int_parse_pool_xml (h, xml);
+  ck_assert_ptr_nonnull (again);
+  ck_assert_str_eq (again->thin_pool, "tp");
+  ck_assert_str_eq (again->source_name, "vg0");
+  free (xml);
+  gk_int_free_pool_def (again);
+  gk_int_free_pool_def (def);
+
+  def = gk_int_parse_pool_xml (h,
+    "<pool type='logical'><name>thin</name><source>"
+    "<thinpool name='tp'/><name>vg0</name></source></pool>");
+  ck_assert_ptr_nonnull (def);
+  ck_assert_ptr_null (def->thin_pool);
+  gk_int_free_pool_def (def);
 }
 END_TEST
 
@@ -239,6 +275,7 @@ main (void)
   tcase_add_test (tc, test_parse_format_roundtrip);
   tcase_add_test (tc, test_types);
   tcase_add_test (tc, test_libvirt_interop);
+  tcase_add_test (tc, test_thin_pool);
   tcase_add_test (tc, test_sizes);
   tcase_add_test (tc, test_names);
   tcase_add_test (tc, test_vol_xml);

@@ -10,7 +10,7 @@ _guestkit ()
   for ((i = 1; i < cword; i++)); do
     case "${words[i]}" in
       --state-dir) gk+=(--state-dir "${words[i+1]}"); ((i++)) ;;
-      --pool|--newpool|--format|--allocation|--backing-vol*|--name|--type|--source-*|--target|--auth-*|--secret-*|--initiator) ((i++)) ;;
+      --pool|--newpool|--format|--allocation|--backing-vol*|--name|--type|--source-*|--target|--auth-*|--secret-*|--initiator|--source-initiator|--thin-pool) ((i++)) ;;
       -*) ;;
       *) if [ -z "$verb" ]; then verb="${words[i]}"; else ((nargs++)); fi ;;
     esac
@@ -21,7 +21,7 @@ _guestkit ()
       COMPREPLY=($(compgen -W "$("${gk[@]}" pool-list --all --name-only 2>/dev/null)" -- "$cur"))
       return ;;
     --type)
-      COMPREPLY=($(compgen -W "dir lvm iscsi rbd" -- "$cur"))
+      COMPREPLY=($(compgen -W "dir lvm logical iscsi rbd" -- "$cur"))
       return ;;
     --format)
       COMPREPLY=($(compgen -W "raw qcow2" -- "$cur"))

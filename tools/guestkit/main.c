@@ -26,7 +26,7 @@ struct opts {
   const char *pool, *newpool, *format, *allocation, *backing_vol,
     *backing_vol_format, *name, *type,
     *source_name, *source_format, *target, *auth_type, *auth_username,
-    *secret_usage, *initiator;
+    *secret_usage, *initiator, *thin_pool;
   char *source_hosts, *source_devs; /* repeatable: comma-separated */
   bool all, details, overwrite, build, disable, shrink, delta, reflink,
     linked, names_only;
@@ -51,6 +51,7 @@ usage (int status)
           "      [--source-path P] [--source-name N] [--source-format F]\n"
           "      [--auth-type T --auth-username U --secret-usage env:V|file:F]\n"
           "      [--secret-uuid UUID] [--source-initiator IQN]\n"
+          "      [--thin-pool TP (lvm)]\n"
           "      (--source-host and --source-dev may be repeated)\n"
           "  pool-build NAME [--overwrite] pool-start NAME [--build]\n"
           "  pool-stop NAME                pool-refresh NAME\n"
@@ -432,6 +433,7 @@ run_verb (const char *verb, struct opts *o)
       .initiator = o->initiator,
     };
     const char *name = o->name, *type = o->type;
+    CLEANUP_FREE char *vg_tp = NULL;
 
     /* virsh's positional order: name type [source-host source-path
      * source-dev source-name target]; here name, type and target.
@@ -441,6 +443,20 @@ run_verb (const char *verb, struct opts *o)
     if (o->nargs >= 3 && !p.target) p.target = a[2];
     if (o->nargs > 3 || !name || !type)
       error (EXIT_FAILURE, 0, "pool-define-as: NAME and TYPE are required");
+    /* The library takes an lvm thin pool as the source name VG/TP. */
+    if (o->thin_pool) {
+      if (strcmp (type, "lvm") != 0 && strcmp (type, "logical") != 0)
+        error (EXIT_FAILURE, 0, "pool-define-as: --thin-pool is only for "
+               "lvm (logical) pools");
+      if (strchr (o->thin_pool, '/') ||
+          (p.source_name && strchr (p.source_name, '/')))
+        error (EXIT_FAILURE, 0, "pool-define-as: ‘/’ in a volume group or "
+               "thin pool name");
+      if (asprintf (&vg_tp, "%s/%s", p.source_name ? p.source_name : name,
+                    o->thin_pool) == -1)
+        error (EXIT_FAILURE, errno, "asprintf");
+      p.source_name = vg_tp;
+    }
     if (gk_pool_define (h, type, name, &p) == -1)
       return -1;
     printf ("Pool %s defined\n\n", name);
@@ -651,7 +667,7 @@ static const char *const verbs[] = {
 static const struct { const char *verb, *opts; } verb_opts[] = {
   { "pool-define-as", "name type source-host source-path source-dev "
     "source-name source-format target auth-type auth-username secret-usage "
-    "secret-uuid initiator source-initiator" },
+    "secret-uuid initiator source-initiator thin-pool" },
   { "pool-build", "overwrite" }, { "pool-start", "build" },
   { "pool-list", "all name-only" }, { "pool-autostart", "disable" },
   { "vol-create-as", "format allocation backing-vol backing-vol-format" },
@@ -682,7 +698,7 @@ main (int argc, char *argv[])
     HELP = 256, STATE_DIR, JSON, POOL, NEWPOOL, FORMAT, ALLOCATION,
     BACKING_VOL, BACKING_VOL_FORMAT, NAME, TYPE, SOURCE_HOST, SOURCE_PATH,
     SOURCE_DEV, SOURCE_NAME, SOURCE_FORMAT, TARGET, AUTH_TYPE, AUTH_USERNAME,
-    SECRET_USAGE, SECRET_UUID, INITIATOR, ALL, DETAILS, OVERWRITE, BUILD, DISABLE, SHRINK,
+    SECRET_USAGE, SECRET_UUID, INITIATOR, THIN_POOL, ALL, DETAILS, OVERWRITE, BUILD, DISABLE, SHRINK,
     DELTA, REFLINK, LINKED, NAMES, LONG_OPTIONS, VERBS
   };
   static const struct option long_options[] = {
@@ -698,6 +714,7 @@ main (int argc, char *argv[])
     { "auth-type", 1, 0, AUTH_TYPE }, { "auth-username", 1, 0, AUTH_USERNAME },
     { "secret-usage", 1, 0, SECRET_USAGE }, { "secret-uuid", 1, 0, SECRET_UUID },
     { "initiator", 1, 0, INITIATOR }, { "source-initiator", 1, 0, INITIATOR },
+    { "thin-pool", 1, 0, THIN_POOL },
     { "all", 0, 0, ALL }, { "details", 0, 0, DETAILS },
     { "overwrite", 0, 0, OVERWRITE }, { "build", 0, 0, BUILD },
     { "disable", 0, 0, DISABLE }, { "shrink", 0, 0, SHRINK },
@@ -779,6 +796,7 @@ main (int argc, char *argv[])
       o.secret_usage = optarg;
       break;
     case INITIATOR: o.initiator = optarg; break;
+    case THIN_POOL: o.thin_pool = optarg; break;
     case ALL: o.all = true; break;
     case DETAILS: o.details = true; break;
     case OVERWRITE: o.overwrite = true; break;

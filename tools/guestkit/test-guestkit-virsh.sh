@@ -11,7 +11,12 @@ export GUESTKIT_STATE_DIR="$d/state"
 g () { ours guestkit "$@"; }
 v () { virsh -q -c "$libvirt_uri" "$@"; }
 start_libvirtd
-undefine_pools () { v pool-undefine gktest-ours >/dev/null 2>&1 || true; v pool-undefine gktest-theirs >/dev/null 2>&1 || true; }
+undefine_pools () {
+  local p
+  for p in gktest-ours gktest-theirs gktest-lvm gktest-lvm2; do
+    v pool-undefine "$p" >/dev/null 2>&1 || true
+  done
+}
 trap 'undefine_pools; cleanup_libvirt' EXIT
 
 # Pick XML apart the same way for both sides.
@@ -31,6 +36,29 @@ v pool-dumpxml gktest-ours > "$d/ours-virsh.xml"
 [ "$(fields "$d/ours.xml")" = "$(fields "$d/ours-virsh.xml")" ] ||
   fail "virsh changed the pool: $(fields "$d/ours.xml") vs $(fields "$d/ours-virsh.xml")"
 echo "ok: virsh pool-define accepts guestkit's XML: $(fields "$d/ours-virsh.xml")"
+
+# An lvm pool with guestkit's thin pool element: libvirt (type logical)
+# accepts it and ignores the element; the rest is unchanged.  Nothing is
+# built: the device need not exist.
+g pool-define-as gktest-lvm logical --source-dev /dev/gktest-none \
+  --source-name gktestvg --thin-pool tp > /dev/null
+g pool-dumpxml gktest-lvm > "$d/lvm.xml"
+grep -q "<guestkit:thinpool xmlns:guestkit=\"http://guestkit.org/schemas/storagepool/1.0\" name=\"tp\"/>" "$d/lvm.xml" ||
+  fail "no thin pool element: $(cat "$d/lvm.xml")"
+v pool-define "$d/lvm.xml" > /dev/null || fail "virsh pool-define rejected: $(cat "$d/lvm.xml")"
+v pool-dumpxml gktest-lvm > "$d/lvm-virsh.xml"
+[ "$(fields "$d/lvm.xml")" = "$(fields "$d/lvm-virsh.xml")" ] ||
+  fail "virsh changed the lvm pool: $(fields "$d/lvm.xml") vs $(fields "$d/lvm-virsh.xml")"
+grep -q "<device path='/dev/gktest-none'/>" "$d/lvm-virsh.xml" && grep -q "<name>gktestvg</name>" "$d/lvm-virsh.xml" ||
+  fail "virsh lost the lvm source: $(cat "$d/lvm-virsh.xml")"
+echo "ok: virsh pool-define accepts an lvm thin pool pool (element ignored): $(fields "$d/lvm-virsh.xml")"
+v pool-define-as gktest-lvm2 logical --source-dev /dev/gktest-none2 --source-name gktestvg2 --target /dev/gktestvg2 > /dev/null
+v pool-dumpxml gktest-lvm2 > "$d/lvm2.xml"
+g pool-define "$d/lvm2.xml" > /dev/null || fail "guestkit rejected virsh's logical pool: $(cat "$d/lvm2.xml")"
+g pool-dumpxml gktest-lvm2 > "$d/lvm2-ours.xml"
+[ "$(fields "$d/lvm2.xml")" = "$(fields "$d/lvm2-ours.xml")" ] ||
+  fail "guestkit changed the logical pool: $(fields "$d/lvm2.xml") vs $(fields "$d/lvm2-ours.xml")"
+echo "ok: guestkit pool-define accepts virsh's logical pool: $(fields "$d/lvm2-ours.xml")"
 
 # virsh -> ours, for a running pool (capacity etc. in the XML too).
 mkdir -p "$d/theirs"
