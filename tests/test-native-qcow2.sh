@@ -307,6 +307,12 @@ expect c-ctype 1 "compression type 1 does not match" c-ctype.qcow2
 corrupt v3.qcow2 c-version.qcow2; poke c-version.qcow2 4 00000004
 expect c-version 2 "qcow2 version 4" c-version.qcow2
 
+# The fuzz target replays the whole corpus, good and corrupt (it reads
+# each image's first MiB over a backing file of zeros).
+timeout 300 "$run" ${GUESTKIT_TEST_VALGRIND:-} \
+  "$abs_top_builddir/tests/fuzz-native-qcow2" c-*.qcow2 v*.qcow2 z*.qcow2 \
+  ext*.qcow2 || fail "fuzz-native-qcow2 failed on the corpus"
+
 # The dirty bit: refcounts may be stale, the data is not; read it.
 corrupt v3.qcow2 dirty.qcow2; poke dirty.qcow2 79 01
 check dirty dirty.qcow2
