@@ -7,7 +7,9 @@ packages=(
   # build
   build-essential autoconf automake libtool pkg-config perl
   libguestfs-dev libvirt-dev libxml2-dev check
-  zlib1g-dev   # the native engine's GPT and LVM CRCs
+  zlib1g-dev   # the native engine's GPT and LVM CRCs, qcow2 compressed clusters
+  # the native engine: zstd-compressed qcow2 clusters, other formats via qemu-nbd
+  libzstd-dev libnbd-dev
   # the iscsi pool backend (libiscsi) and its tests (tgt, iscsi-ls)
   libiscsi-dev libiscsi-bin tgt
   # the lvm pool backend (lvm2 JSON reports)

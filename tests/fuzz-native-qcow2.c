@@ -1,0 +1,85 @@
+/* A fuzz target for the native qcow2 reader: any bytes as the image
+ * file, then the first MiB of the guest read through it (over a backing
+ * reader of zeros).  Nothing may crash, hang or read out of bounds.
+ *
+ * libFuzzer (clang): compile this file with -DFUZZ_LIBFUZZER and
+ * -fsanitize=fuzzer,address,undefined together with lib/native/reader.c,
+ * lib/native/qcow2.c, lib/errors.c, lib/handle.c and common/utils
+ * (stubbing gk_int_appliance_free and gk_int_free_drive), -lz -lzstd.
+ * Without libFuzzer (as built by make check) it replays the files named
+ * on its command line: fuzz-native-qcow2 FILE...
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "native/block.h"
+
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+  static char zeros[65536];
+  static char buf[65536];
+  struct gk_reader file, q, backing;
+  gk_h *h = gk_create ();
+  uint64_t offset;
+
+  if (h == NULL)
+    return 0;
+  gk_set_error_handler (h, NULL, NULL);
+  gk_reader_from_memory (&file, data, size, "fuzz.qcow2");
+  if (gk_reader_open_qcow2 (h, &q, &file, NULL) == 0) {
+    gk_reader_from_memory (&backing, zeros, sizeof zeros, "backing");
+    gk_qcow2_set_backing (&q, &backing);
+    for (offset = 0; offset < q.size && offset < 1024 * 1024;
+         offset += sizeof buf) {
+      size_t n = q.size - offset < sizeof buf ? q.size - offset : sizeof buf;
+
+      if (gk_reader_pread (h, &q, buf, n, offset) == -1)
+        break;
+    }
+    gk_reader_close (&q);
+  }
+  gk_close (h);
+  return 0;
+}
+
+#ifndef FUZZ_LIBFUZZER
+int
+main (int argc, char *argv[])
+{
+  int i;
+
+  for (i = 1; i < argc; ++i) {
+    FILE *fp = fopen (argv[i], "r");
+    char *data = NULL;
+    size_t size = 0, n;
+    char chunk[65536];
+
+    if (fp == NULL) {
+      perror (argv[i]);
+      exit (EXIT_FAILURE);
+    }
+    while ((n = fread (chunk, 1, sizeof chunk, fp)) > 0) {
+      char *p = realloc (data, size + n);
+
+      if (p == NULL) {
+        perror ("realloc");
+        exit (EXIT_FAILURE);
+      }
+      data = p;
+      memcpy (data + size, chunk, n);
+      size += n;
+    }
+    fclose (fp);
+    LLVMFuzzerTestOneInput ((const uint8_t *) data, size);
+    free (data);
+  }
+  exit (EXIT_SUCCESS);
+}
+#endif
