@@ -1362,7 +1362,8 @@ rbd_vol_upload (gk_h *h, const struct pool_def *def, const char *name,
   struct conn c;
   rbd_image_t img;
   struct stat sb;
-  uint64_t size;
+  uint64_t size, used = 0;
+  bool snap = false;
   int r = -1, e;
 
   if (fstat (fd, &sb) == -1) {
@@ -1398,21 +1399,32 @@ rbd_vol_upload (gk_h *h, const struct pool_def *def, const char *name,
     goto close;
   }
   /* The image's content becomes the file's; beyond it, zeros (as the dir
-   * backend's raw volumes, which keep their size).  All or nothing: a
-   * snapshot keeps the old content (copy-on-write, no second copy) and a
-   * failed or cancelled upload rolls the image back to it.  A snapshot
-   * of that name left by a killed upload is stale: made again.
+   * backend's raw volumes, which keep their size).  All or nothing: an
+   * image holding data gets a snapshot that keeps the old content
+   * (copy-on-write, no second copy), and a failed or cancelled upload
+   * rolls back to it.  An image with no data (a new volume: the usual
+   * case) needs none: a failure discards what was written.  Snapshots
+   * cost monitor round trips (~1 s here), hence the difference.  A
+   * snapshot of that name left by a killed upload is stale: made again.
    */
-  e = rbd_snap_create (img, UPLOAD_SNAP);
-  if (e == -EEXIST && drop_snap (img, UPLOAD_SNAP) == 0)
-    e = rbd_snap_create (img, UPLOAD_SNAP);
+  e = rbd_diff_iterate2 (img, NULL, 0, size, 0, 1, count_extent, &used);
   if (e < 0) {
-    rbd_fail (h, def, name, "snapshot before upload", e);
+    rbd_fail (h, def, name, "read allocation", e);
     goto close;
   }
-  if (copy_file_to_image (h, def, name, fd, sb.st_size, img, false,
+  if (used > 0) {
+    e = rbd_snap_create (img, UPLOAD_SNAP);
+    if (e == -EEXIST && drop_snap (img, UPLOAD_SNAP) == 0)
+      e = rbd_snap_create (img, UPLOAD_SNAP);
+    if (e < 0) {
+      rbd_fail (h, def, name, "snapshot before upload", e);
+      goto close;
+    }
+    snap = true;
+  }
+  if (copy_file_to_image (h, def, name, fd, sb.st_size, img, used == 0,
                           progress, opaque) == 0) {
-    e = zero_range (img, sb.st_size, size - sb.st_size);
+    e = used == 0 ? 0 : zero_range (img, sb.st_size, size - sb.st_size);
     if (e == 0)
       e = rbd_flush (img);
     if (e < 0)
@@ -1420,7 +1432,13 @@ rbd_vol_upload (gk_h *h, const struct pool_def *def, const char *name,
     else
       r = 0;
   }
-  if (r == -1) {
+  if (r == -1 && !snap) {
+    e = zero_range (img, 0, size);
+    if (e < 0)
+      warning (h, "rbd pool ‘%s’: volume ‘%s’: cannot discard the failed "
+               "upload's data (%s)", def->name, name, strerror (-e));
+  }
+  if (r == -1 && snap) {
     e = rbd_snap_rollback (img, UPLOAD_SNAP);
     if (e < 0)
       warning (h, "rbd pool ‘%s’: volume ‘%s’: cannot roll back the failed "
@@ -1428,7 +1446,7 @@ rbd_vol_upload (gk_h *h, const struct pool_def *def, const char *name,
                def->name, name, strerror (-e), UPLOAD_SNAP);
   }
   /* Kept only when the rollback failed: it holds the old content. */
-  if (r == 0 || e == 0) {
+  if (snap && (r == 0 || e == 0)) {
     e = drop_snap (img, UPLOAD_SNAP);
     if (e < 0)
       debug (h, "rbd: cannot remove snapshot %s@%s: %s", name, UPLOAD_SNAP,

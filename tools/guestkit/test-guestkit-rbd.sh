@@ -165,6 +165,13 @@ g vol-download a.img "$d/back3" --pool r
 cmp "$d/back3" "$d/back2" || fail "a cancelled upload changed the image"
 [ -z "$(rbd_cmd snap ls gkpool/a.img | grep guestkit-upload)" ] ||
   fail "a cancelled upload left its snapshot"
+# Into a new, empty image (no snapshot then): discarded again.
+g vol-create-as r empty.img 64M > /dev/null
+"$cancel" r empty.img "$d/data3" || fail "the upload into an empty image was not cancelled"
+[ "$(info empty.img r allocation)" = 0 ] || fail "a cancelled upload left data: $(info empty.img r allocation)"
+g vol-download empty.img "$d/empty" --pool r
+cmp -n $((64<<20)) "$d/empty" /dev/zero || fail "a cancelled upload into an empty image left data"
+g vol-delete empty.img --pool r > /dev/null
 echo "ok: a cancelled upload is rolled back"
 
 # An image with a clone cannot be deleted; once the clone is gone it can.
