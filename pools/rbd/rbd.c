@@ -1407,7 +1407,10 @@ rbd_vol_upload (gk_h *h, const struct pool_def *def, const char *name,
    * cost monitor round trips (~1 s here), hence the difference.  A
    * snapshot of that name left by a killed upload is stale: made again.
    */
-  e = rbd_diff_iterate2 (img, NULL, 0, size, 0, 1, count_extent, &used);
+  /* include_parent: a layered clone without data of its own still
+   * reads its parent's, which the upload must replace.
+   */
+  e = rbd_diff_iterate2 (img, NULL, 0, size, 1, 1, count_extent, &used);
   if (e < 0) {
     rbd_fail (h, def, name, "read allocation", e);
     goto close;

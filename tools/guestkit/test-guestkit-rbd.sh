@@ -173,6 +173,16 @@ g vol-download empty.img "$d/empty" --pool r
 cmp -n $((64<<20)) "$d/empty" /dev/zero || fail "a cancelled upload into an empty image left data"
 g vol-delete empty.img --pool r > /dev/null
 echo "ok: a cancelled upload is rolled back"
+# A linked clone has no data of its own but reads its parent's: an
+# upload must still replace all of it (holes and tail read as zeros).
+g vol-clone a.img lnk2.img --pool r --linked > /dev/null
+g vol-upload lnk2.img "$d/data2" --pool r
+g vol-download lnk2.img "$d/lnk2" --pool r
+cmp -n $((16<<20)) "$d/lnk2" "$d/data2" || fail "upload into a linked clone: content"
+cmp -n $((48<<20)) <(tail -c +$(( (16<<20) + 1 )) "$d/lnk2") /dev/zero ||
+  fail "upload into a linked clone left the parent's data"
+g vol-delete lnk2.img --pool r > /dev/null
+echo "ok: an upload into a linked clone replaces the parent's data"
 
 # An image with a clone cannot be deleted; once the clone is gone it can.
 refused "has 1 clone(s) (gkpool/lnk.img)" vol-delete a.img --pool r
