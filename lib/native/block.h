@@ -73,10 +73,4 @@ extern int gk_reader_open_image (gk_h *h, struct gk_reader *r,
 extern int gk_reader_open_nbd (gk_h *h, struct gk_reader *r, const char *path,
                                const char *format, char **why_rtn);
 
-/* Say "unsure" (shared by the files above): set *why_rtn (if not NULL)
- * to the formatted reason, log it, and return GK_NATIVE_UNSURE.
- */
-extern int gk_int_native_unsure (gk_h *h, char **why_rtn, const char *fs, ...)
-  __attribute__ ((format (printf, 3, 4)));
-
 #endif /* GUESTKIT_NATIVE_BLOCK_H */

@@ -88,25 +88,6 @@ struct qcow2 {
   ZSTD_DCtx *zstd;
 };
 
-int
-gk_int_native_unsure (gk_h *h, char **why_rtn, const char *fs, ...)
-{
-  va_list args;
-  char *why;
-
-  va_start (args, fs);
-  if (vasprintf (&why, fs, args) == -1)
-    why = NULL;
-  va_end (args);
-  debug (h, "native: unsure, falling back to the appliance: %s",
-         why ? why : fs);
-  if (why_rtn)
-    *why_rtn = why;
-  else
-    free (why);
-  return GK_NATIVE_UNSURE;
-}
-
 static void
 qcow2_free (struct qcow2 *q)
 {

@@ -1,7 +1,9 @@
 /* libguestkit native engine: readers (see reader.h). */
 #include <config.h>
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <stdarg.h>
 #include <string.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -87,4 +89,23 @@ gk_reader_slice (gk_h *h, struct gk_reader *r, const struct gk_reader *parent,
   r->size = size;
   r->name = name;
   return 0;
+}
+
+int
+gk_int_native_unsure (gk_h *h, char **why_rtn, const char *fs, ...)
+{
+  va_list args;
+  char *why;
+
+  va_start (args, fs);
+  if (vasprintf (&why, fs, args) == -1)
+    why = NULL;
+  va_end (args);
+  debug (h, "native: unsure, falling back to the appliance: %s",
+         why ? why : fs);
+  if (why_rtn)
+    *why_rtn = why;
+  else
+    free (why);
+  return GK_NATIVE_UNSURE;
 }

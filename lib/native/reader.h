@@ -56,4 +56,10 @@ extern int gk_reader_slice (gk_h *h, struct gk_reader *r,
                             const struct gk_reader *parent, uint64_t offset,
                             uint64_t size, const char *name);
 
+/* Say "unsure" (every parser): set *why_rtn (if not NULL) to the
+ * formatted reason, log it, and return GK_NATIVE_UNSURE.
+ */
+extern int gk_int_native_unsure (gk_h *h, char **why_rtn, const char *fs, ...)
+  __attribute__ ((format (printf, 3, 4)));
+
 #endif /* GUESTKIT_NATIVE_READER_H */

@@ -1,0 +1,14 @@
+/* libguestkit native engine: vfat usage as statvfs(2) reports it (fs.h).
+ * Placeholder: always asks the appliance.
+ */
+#include <config.h>
+
+#include "fs.h"
+
+int
+gk_native_vfat_statvfs (gk_h *h, const struct gk_reader *r,
+                       struct gk_statvfs *st, char **why_rtn)
+{
+  return gk_int_native_unsure (h, why_rtn, "%s: vfat is not read natively yet",
+                               r->name);
+}
