@@ -73,8 +73,8 @@ btrfsvol_display_name (gk_h *h, const char *mountable, const char *whole)
   return ret;
 }
 
-int
-gk_df (gk_h *h, struct gk_fs_usage **usage_rtn, size_t *n_rtn)
+static int
+appliance_df (gk_h *h, struct gk_fs_usage **usage_rtn, size_t *n_rtn)
 {
   CLEANUP_FREE_STRING_LIST char **devices = NULL;
   CLEANUP_FREE_STRING_LIST char **fses = NULL;
@@ -82,7 +82,6 @@ gk_df (gk_h *h, struct gk_fs_usage **usage_rtn, size_t *n_rtn)
   size_t i, n = 0, nfs;
   const char *btrfs_whole = NULL;   /* the last whole btrfs device */
 
-  trace (h, "gk_df");
   /* virt-df lists the devices first; a failure there is an error. */
   devices = gk_list_devices (h);
   if (devices == NULL)
@@ -153,4 +152,24 @@ gk_df (gk_h *h, struct gk_fs_usage **usage_rtn, size_t *n_rtn)
   perrorf (h, "df");
   gk_free_fs_usage (usage, n + 1);
   return -1;
+}
+
+int
+gk_df (gk_h *h, struct gk_fs_usage **usage_rtn, size_t *n_rtn)
+{
+  CLEANUP_FREE char *why = NULL;
+  int r;
+
+  trace (h, "gk_df");
+  if (h->engine != GK_ENGINE_APPLIANCE) {
+    r = gk_int_df_native (h, usage_rtn, n_rtn, &why);
+    if (r != GK_NATIVE_UNSURE)
+      return r;
+    if (h->engine == GK_ENGINE_NATIVE) {
+      error (h, "df: the native engine is not sure: %s", why ? why : "?");
+      return -1;
+    }
+    debug (h, "df: the appliance reads this guest: %s", why ? why : "?");
+  }
+  return appliance_df (h, usage_rtn, n_rtn);
 }

@@ -79,6 +79,15 @@ extern int gk_list_domains (gk_h *h, const char *libvirt_uri,
                             struct gk_domain **domains_rtn, size_t *n_rtn);
 extern void gk_free_domains (struct gk_domain *domains, size_t n);
 
+/* The engine: native (in-process, read-only) with the appliance as the
+ * fallback (auto, the default), only the appliance, or only native.
+ */
+#define GK_ENGINE_AUTO 0
+#define GK_ENGINE_APPLIANCE 1
+#define GK_ENGINE_NATIVE 2
+extern int gk_set_engine (gk_h *h, int engine);
+extern int gk_get_engine (gk_h *h);
+
 /* The appliance. */
 #define GK_ACCEL_AUTO 0
 #define GK_ACCEL_KVM 1

@@ -51,6 +51,20 @@ gk_create (void)
     return NULL;
   }
 
+  s = getenv ("GUESTKIT_ENGINE");
+  if (s == NULL || strcmp (s, "") == 0 || strcmp (s, "auto") == 0)
+    h->engine = GK_ENGINE_AUTO;
+  else if (strcmp (s, "appliance") == 0)
+    h->engine = GK_ENGINE_APPLIANCE;
+  else if (strcmp (s, "native") == 0)
+    h->engine = GK_ENGINE_NATIVE;
+  else {
+    gk_int_set_create_error ("GUESTKIT_ENGINE must be auto, appliance or "
+                             "native");
+    free (h);
+    return NULL;
+  }
+
   s = getenv ("GUESTKIT_LAUNCH_TIMEOUT");
   if (s != NULL && strcmp (s, "") != 0) {
     char *end;
@@ -181,4 +195,24 @@ void
 gk_free_string_list (char **list)
 {
   free_string_list (list);
+}
+
+int
+gk_set_engine (gk_h *h, int engine)
+{
+  trace (h, "gk_set_engine %d", engine);
+  if (engine != GK_ENGINE_AUTO && engine != GK_ENGINE_APPLIANCE &&
+      engine != GK_ENGINE_NATIVE) {
+    error_errno (h, EINVAL, "set_engine: %d is not GK_ENGINE_AUTO, "
+                 "GK_ENGINE_APPLIANCE or GK_ENGINE_NATIVE", engine);
+    return -1;
+  }
+  h->engine = engine;
+  return 0;
+}
+
+int
+gk_get_engine (gk_h *h)
+{
+  return h->engine;
 }

@@ -53,6 +53,7 @@ struct gk_h {
   void *log_cb_opaque;
 
   drive_vector drives;
+  int engine;                    /* GK_ENGINE_* */
 
   /* Appliance settings and state. */
   int accel;                     /* GK_ACCEL_* */
@@ -114,6 +115,16 @@ extern int gk_int_choose_accel (gk_h *h);
  * receives its standard output.
  */
 extern int gk_int_run (gk_h *h, const char *const *argv, char **stdout_rtn);
+
+/* df-native.c: gk_df by the native engine.  0, -1, or GK_NATIVE_UNSURE
+ * (= -2, lib/native/reader.h) with the reason in *why_rtn: then the
+ * appliance must read the whole guest.
+ */
+extern int gk_int_df_native (gk_h *h, struct gk_fs_usage **usage_rtn,
+                             size_t *n_rtn, char **why_rtn);
+#ifndef GK_NATIVE_UNSURE
+#define GK_NATIVE_UNSURE (-2)
+#endif
 
 /* appliance.c */
 extern void gk_int_appliance_free (gk_h *h);
