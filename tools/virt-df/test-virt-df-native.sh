@@ -1,0 +1,45 @@
+#!/bin/bash -
+# The native engine against libguestfs's virt-df: every test image (those
+# of tests/make-images.sh and, one feature each, tests/make-native-images.sh)
+# added to ONE guest, so that each mode costs the reference a single
+# appliance launch; ours runs with GUESTKIT_ENGINE=native, which fails
+# rather than fall back to the appliance, so every row shown here was
+# computed natively.  Every mode (plain, -h, -i, --csv, --csv -i) is
+# compared byte for byte; --json against our own --appliance run.
+set -e
+. "$abs_top_builddir/tests/functions.sh"
+require_images
+native_images="$abs_top_builddir/tests/images-native"
+[ -f "$native_images/stamp" ] ||
+  fail "the native test images are missing: make check builds them (tests/make-native-images.sh)"
+
+args=()
+for f in ext4-mbr.img xfs-gpt.img lvm.img btrfs.img span-a.img span-b.img \
+         linux.img fat32-mbr.img wholefs.img ext4.qcow2; do
+  args+=(-a "$images/$f")
+done
+cd "$native_images"
+for f in ext2.img ext3.img ext4-1k.img ext4-bigalloc.img ext4-metabg.img \
+         xfs-reflink.img xfs-noreflink.img btrfs-big.img fat12.img \
+         fat16-mbr.img ntfs-mbr.img zlib.qcow2 zstd.qcow2 chain3.qcow2; do
+  args+=(-a "$f")
+done
+if [ -f no-stripe ]; then
+  echo "note: no striped LV: $(cat no-stripe)"
+else
+  args+=(-a stripe-a.img -a stripe-b.img)
+fi
+
+export GUESTKIT_ENGINE=native
+compare_virt_df "all images" "${args[@]}"
+compare_virt_df "all images, -h" -h "${args[@]}"
+compare_virt_df "all images, -i" -i "${args[@]}"
+compare_virt_df "all images, --csv" --csv "${args[@]}"
+compare_virt_df "all images, --csv -i" --csv -i "${args[@]}"
+
+d="$(mktemp -d)"
+trap 'rm -rf "$d"' EXIT
+GUESTKIT_ENGINE=appliance ours virt-df --json "${args[@]}" > "$d/appliance.json"
+ours virt-df --json "${args[@]}" > "$d/native.json"
+same "$d/appliance.json" "$d/native.json" "--json, native against --appliance"
+echo "ok: all images, --json ($(grep -c '"device"' "$d/native.json") filesystems)"
