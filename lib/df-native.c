@@ -302,8 +302,10 @@ native_rows (gk_h *h, struct native_guest *g, char **why_rtn)
 
   /* Whole devices with no partitions, then the partitions. */
   for (i = 0; i < g->ndisks; ++i) {
-    r = gk_native_partitions (h, &g->disks[i], h->drives.ptr[i].blocksize,
-                              &g->parts[i], &g->nparts[i], why_rtn);
+    r = gk_native_partitions_flags (h, &g->disks[i],
+                                    h->drives.ptr[i].blocksize,
+                                    GK_NATIVE_PARTS_AS_LINUX, &g->parts[i],
+                                    &g->nparts[i], why_rtn);
     if (r != 0)
       return r;
     drive_name (i, name);

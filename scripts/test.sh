@@ -27,6 +27,9 @@ make -C build -j2 check || { show_failures build; exit 1; }
 echo "==> make check-valgrind"
 make -C build check-valgrind || { show_failures build; exit 1; }
 
+echo "==> fuzz smoke (libFuzzer + ASan + UBSan, 10 s per parser)"
+make -C build check-fuzz FUZZ_SECONDS=10
+
 echo "==> sanitizers (ASan + UBSan)"
 bash scripts/build.sh build-sanitize --enable-sanitizers
 mkdir -p build-sanitize/tests

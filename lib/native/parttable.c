@@ -309,7 +309,7 @@ gpt_find (gk_h *h, const struct gk_reader *disk, unsigned ss, uint8_t *hdr,
 
 static int
 read_gpt (gk_h *h, const struct gk_reader *disk, unsigned sector_size,
-          partition_vector *v, char **why_rtn)
+          bool as_linux, partition_vector *v, char **why_rtn)
 {
   static const uint8_t zero_guid[16];
   const unsigned sizes[] = { 512, 4096 };
@@ -327,7 +327,25 @@ read_gpt (gk_h *h, const struct gk_reader *disk, unsigned sector_size,
     perrorf (h, "malloc");
     return -1;
   }
-  for (k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+  /* Linux reads the primary header only, with the device's own sector
+   * size: the backup is used only with "gpt" on its command line, and a
+   * protective MBR without a valid GPT gives no partitions at all (the
+   * msdos parser stops at the 0xee entry).
+   */
+  if (as_linux) {
+    const char *why = "?";
+
+    ss = sector_size ? sector_size : 512;
+    r = gpt_load (h, disk, ss, 1, hdr, &entries, &why);
+    if (r == -1)
+      return -1;
+    if (r == 0) {
+      debug (h, "native: %s: primary GPT header is invalid (%s): Linux "
+             "then shows no partitions", disk->name, why);
+      return 0;
+    }
+  }
+  for (k = 0; !as_linux && k < sizeof sizes / sizeof sizes[0]; k++) {
     if (sector_size != 0 && sizes[k] != sector_size)
       continue;
     r = gpt_find (h, disk, sizes[k], hdr, &entries, &bad[k][0], &bad[k][1]);
@@ -573,6 +591,17 @@ gk_native_partitions (gk_h *h, const struct gk_reader *disk,
                       unsigned sector_size, struct gk_partition **parts_rtn,
                       size_t *n_rtn, char **why_rtn)
 {
+  return gk_native_partitions_flags (h, disk, sector_size, 0, parts_rtn,
+                                     n_rtn, why_rtn);
+}
+
+int
+gk_native_partitions_flags (gk_h *h, const struct gk_reader *disk,
+                            unsigned sector_size, unsigned flags,
+                            struct gk_partition **parts_rtn, size_t *n_rtn,
+                            char **why_rtn)
+{
+  const bool as_linux = flags & GK_NATIVE_PARTS_AS_LINUX;
   partition_vector v = empty_vector;
   uint8_t sector[1024];
   struct mbr_entry e[4];
@@ -614,7 +643,7 @@ gk_native_partitions (gk_h *h, const struct gk_reader *disk,
       protective = true;
   /* A hybrid MBR (0xee beside other partitions): GPT wins, as in Linux. */
   if (protective)
-    r = read_gpt (h, disk, sector_size, &v, why_rtn);
+    r = read_gpt (h, disk, sector_size, as_linux, &v, why_rtn);
   else
     r = read_mbr (h, disk, sector_size ? sector_size : 512, sector, &v,
                   why_rtn);

@@ -47,6 +47,16 @@ extern int gk_native_partitions (gk_h *h, const struct gk_reader *disk,
                                  unsigned sector_size,
                                  struct gk_partition **parts_rtn,
                                  size_t *n_rtn, char **why_rtn);
+/* The same, with flags: GK_NATIVE_PARTS_AS_LINUX gives the partitions
+ * the Linux kernel (the appliance's) creates for the disk: GPT only
+ * from the primary header at sector_size (0: 512), and none when that
+ * header is invalid, as Linux does unless booted with "gpt".
+ */
+#define GK_NATIVE_PARTS_AS_LINUX 1
+extern int gk_native_partitions_flags (gk_h *h, const struct gk_reader *disk,
+                                       unsigned sector_size, unsigned flags,
+                                       struct gk_partition **parts_rtn,
+                                       size_t *n_rtn, char **why_rtn);
 extern void gk_native_free_partitions (struct gk_partition *parts, size_t n);
 
 /* GUID bytes as on disk (mixed endian) to "XXXXXXXX-XXXX-..." (37 bytes). */
