@@ -51,17 +51,20 @@ both -y
 both -a
 both --short-options
 
-# --long-options: the reference's list plus ours (--json), in order.
+# --long-options: the reference's list plus ours (--appliance, --json),
+# in order.
 ref virt-df --long-options > "$d/ref.lo"
 ours virt-df --long-options > "$d/ours.lo"
-grep -vx -- --json "$d/ours.lo" > "$d/ours-nojson.lo"
+grep -vx -e --json -e --appliance "$d/ours.lo" > "$d/ours-nojson.lo"
 same "$d/ref.lo" "$d/ours-nojson.lo" "--long-options"
 grep -qx -- --json "$d/ours.lo" || fail "--json missing from --long-options"
+grep -qx -- --appliance "$d/ours.lo" || fail "--appliance missing from --long-options"
 
 # --help and -V: exit 0 and the usual shape (the texts differ on purpose:
 # version numbers and the options we add).
 ours virt-df --help > "$d/help" || fail "--help exit code"
 grep -q -- "--json" "$d/help" || fail "--help does not mention --json"
+grep -q -- "--appliance" "$d/help" || fail "--help does not mention --appliance"
 ours virt-df -V | grep -qE '^virt-df [0-9]+\.[0-9]+\.[0-9]+$' || fail "-V format"
 ours virt-df --version | grep -qE '^virt-df [0-9]' || fail "--version"
 
