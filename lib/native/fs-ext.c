@@ -967,12 +967,12 @@ gk_native_ext_statvfs (gk_h *h, const struct gk_reader *r,
   st->files = le32 (sb + SB_INODES_COUNT);
   st->ffree = free_inodes;
   st->favail = free_inodes;
-  /* The kernel folds the UUID into two 32-bit words; glibc's statvfs
-   * puts the first in the low half.
+  /* The kernel folds the UUID into 64 bits: its two halves, read as
+   * little-endian numbers, xored (and glibc's statvfs keeps all 64).
    */
   st->fsid = (int64_t)
-    ((uint64_t) (be32 (sb + SB_UUID + 4) ^ be32 (sb + SB_UUID + 12)) << 32 |
-     (be32 (sb + SB_UUID) ^ be32 (sb + SB_UUID + 8)));
+    (((uint64_t) le32 (sb + SB_UUID + 4) << 32 | le32 (sb + SB_UUID)) ^
+     ((uint64_t) le32 (sb + SB_UUID + 12) << 32 | le32 (sb + SB_UUID + 8)));
   st->flag = 4096 | 1;    /* ST_RELATIME | ST_RDONLY: mount -o ro */
   st->namemax = 255;
   return 0;
