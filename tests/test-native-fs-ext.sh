@@ -246,6 +246,12 @@ iloc () {
 }
 c c-root;    poke c-root.img $(iloc $base 2) 0000
 expect c-root 2 "corrupt root inode" c-root.img
+c c-extra;   poke c-extra.img $(($(iloc $base 2) + 128)) 0201
+expect c-extra 2 "inode 2: bad extra_isize 258" c-extra.img
+cp ext4.img c-icsum.img;   poke c-icsum.img $(($(iloc ext4.img 2) + 8)) 5a
+expect c-icsum 2 "inode 2: bad checksum" c-icsum.img
+cp ext4.img c-jicsum.img;  poke c-jicsum.img $(($(iloc ext4.img 8) + 8)) 5a
+expect c-jicsum 2 "inode 8: bad checksum" c-jicsum.img
 c c-jinode;  poke c-jinode.img $(($(iloc $base 8) + 40)) 0000
 expect c-jinode 2 "extent header in the journal" c-jinode.img
 c c-jdepth;  poke c-jdepth.img $(($(iloc $base 8) + 46)) 0300

@@ -54,6 +54,7 @@
 #define SB_CLUSTERS_PER_GROUP 36
 #define SB_INODES_PER_GROUP   40
 #define SB_MAGIC              56
+#define SB_CREATOR_OS         72
 #define SB_REV_LEVEL          76
 #define SB_FIRST_INO          84
 #define SB_INODE_SIZE         88
@@ -72,6 +73,7 @@
 #define SB_CHECKSUM_TYPE     373
 #define SB_OVERHEAD_CLUSTERS 584
 #define SB_BACKUP_BGS        588
+#define SB_CHECKSUM_SEED     624
 #define SB_ENCODING          636
 #define SB_CHECKSUM         1020
 
@@ -131,7 +133,11 @@
 #define I_BLOCKS_LO    28
 #define I_FLAGS        32
 #define I_BLOCK        40
+#define I_GENERATION  100
 #define I_SIZE_HIGH   108
+#define I_CHECKSUM_LO 124
+#define I_EXTRA_ISIZE 128
+#define I_CHECKSUM_HI 130
 #define EXTENTS_FL    0x80000
 
 #define ROOT_INO        2
@@ -650,13 +656,17 @@ bigalloc_overhead (struct ext *e, const struct desc *descs, uint64_t *rtn)
   return 0;
 }
 
-/* Read an inode (the first 128 bytes are all this needs). */
+/* Read an inode as ext4_iget does for the root and journal inodes,
+ * with its checks that fail the mount: the size of its extra part, and
+ * its checksum.  The first 128 bytes are all the callers need.
+ */
 static int
 read_inode (struct ext *e, uint32_t ino, const struct desc *group0,
             unsigned char *inode)
 {
   CLEANUP_FREE unsigned char *block = NULL;
-  uint32_t index = ino - 1;
+  const unsigned char *raw;
+  uint32_t index = ino - 1, extra = 0;
   uint64_t table, off;
   int ret;
 
@@ -676,7 +686,50 @@ read_inode (struct ext *e, uint32_t ino, const struct desc *group0,
   ret = read_blocks (e, block, table + off / e->block_size, 1);
   if (ret != 0)
     return ret;
-  memcpy (inode, block + off % e->block_size, 128);
+  /* Inodes are a power of two no larger than a block: never split. */
+  raw = block + off % e->block_size;
+  if (e->inode_size > 128) {
+    extra = le16 (raw + I_EXTRA_ISIZE);
+    if (128 + extra > e->inode_size || (extra & 3))
+      return UNSURE (e, "%s: ext: inode %" PRIu32 ": bad extra_isize %"
+                     PRIu32, e->r->name, ino, extra);
+  }
+  if ((e->ro_compat & RO_COMPAT_METADATA_CSUM) &&
+      le32 (e->sb + SB_CREATOR_OS) != 1 /* the Hurd's have none */) {
+    static const unsigned char zero[2];
+    unsigned char num[4] = { ino, ino >> 8, ino >> 16, ino >> 24 };
+    bool wide = e->inode_size > 128 && extra >= 4;
+    uint32_t seed, crc, want;
+
+    if (e->incompat & INCOMPAT_CSUM_SEED)
+      seed = le32 (e->sb + SB_CHECKSUM_SEED);
+    else
+      seed = crc32c (~0U, e->sb + SB_UUID, 16);
+    crc = crc32c (seed, num, 4);
+    crc = crc32c (crc, raw + I_GENERATION, 4);
+    /* The whole inode, its two checksum halves read as zeros. */
+    crc = crc32c (crc, raw, I_CHECKSUM_LO);
+    crc = crc32c (crc, zero, 2);
+    crc = crc32c (crc, raw + I_CHECKSUM_LO + 2, 128 - I_CHECKSUM_LO - 2);
+    if (e->inode_size > 128) {
+      crc = crc32c (crc, raw + 128, I_CHECKSUM_HI - 128);
+      off = I_CHECKSUM_HI;
+      if (wide) {
+        crc = crc32c (crc, zero, 2);
+        off += 2;
+      }
+      crc = crc32c (crc, raw + off, e->inode_size - off);
+    }
+    want = le16 (raw + I_CHECKSUM_LO);
+    if (wide)
+      want |= (uint32_t) le16 (raw + I_CHECKSUM_HI) << 16;
+    else
+      crc &= 0xffff;
+    if (crc != want)
+      return UNSURE (e, "%s: ext: inode %" PRIu32 ": bad checksum",
+                     e->r->name, ino);
+  }
+  memcpy (inode, raw, 128);
   return 0;
 }
 
