@@ -991,7 +991,7 @@ gk_native_ext_statvfs (gk_h *h, const struct gk_reader *r,
     }
   }
 
-  if ((overhead << e.cluster_bits) > e.blocks_count)
+  if (overhead > e.blocks_count >> e.cluster_bits)
     return UNSURE (&e, "%s: ext: overhead larger than the filesystem",
                    r->name);
   blocks = e.blocks_count - (overhead << e.cluster_bits);
