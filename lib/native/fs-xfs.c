@@ -283,6 +283,12 @@ read_sb (gk_h *h, const struct gk_reader *r, struct xfs_geo *g,
       (g->v5 && g->blocksize < 1024))
     return gk_int_native_unsure (h, why_rtn, "%s: xfs: bad block size %u",
                                  r->name, g->blocksize);
+  /* (mkfs never makes a sector larger than a block; the AGF, one
+   * sector in, then lies within the smallest AG.)
+   */
+  if (sectsize > g->blocksize)
+    return gk_int_native_unsure (h, why_rtn, "%s: xfs: sector size %u is "
+                                 "over the block size", r->name, sectsize);
   if (g->blocksize > PAGE_SIZE_BYTES)
     return gk_int_native_unsure (h, why_rtn, "%s: xfs: block size %u is over "
                                  "the page size: the kernel cannot mount it",
@@ -701,8 +707,8 @@ gk_native_xfs_statvfs (gk_h *h, const struct gk_reader *r,
     return -1;
   if (ret == 0)
     return gk_int_native_unsure (h, why_rtn, "%s: xfs: the log is not "
-                                 "clean (%s): the mount would replay it",
-                                 r->name, why);
+                                 "provably clean (%s): the mount may "
+                                 "replay it", r->name, why);
 
   /* xfs_check_summary_counts: counters that are obviously wrong are
    * recomputed from the AG headers.  The largest inode count the kernel
