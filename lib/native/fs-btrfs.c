@@ -1204,7 +1204,8 @@ gk_native_btrfs_subvolumes (gk_h *h, const struct gk_reader *r,
   /* One back reference per subvolume (the root tree's keys are unique
    * and sorted, so two for one ID would be two parents).
    */
-  qsort (rt.refs, rt.nrefs, sizeof rt.refs[0], cmp_backref);
+  if (rt.nrefs > 0)
+    qsort (rt.refs, rt.nrefs, sizeof rt.refs[0], cmp_backref);
   for (i = 1; i < rt.nrefs; ++i)
     if (rt.refs[i].id == rt.refs[i - 1].id) {
       ret = UNSURE (b, "subvolume %" PRIu64 " has two parents", rt.refs[i].id);
