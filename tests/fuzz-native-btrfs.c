@@ -8,7 +8,9 @@
  * the rest reads as zeros.  Seeds in that form hold a real filesystem's
  * superblock and tree blocks only.
  *
- * libFuzzer (clang): compile this file with -DFUZZ_LIBFUZZER and
+ * libFuzzer (clang): compile this file with -DFUZZ_LIBFUZZER
+ * -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION (checksums are then not
+ * checked, so that mutations reach the parsers behind them) and
  * -fsanitize=fuzzer,address,undefined together with lib/native/reader.c,
  * lib/native/fs.c, lib/native/fs-*.c, lib/errors.c, lib/handle.c and
  * common/utils (stubbing gk_int_appliance_free and gk_int_free_drive).
