@@ -229,7 +229,7 @@ corrupt () { cp "$1" "$2"; }
 # vfat
 head -c 20000 fat16.img > c-fat-trunc.img
 expect c-fat-trunc "the FAT is beyond the end" c-fat-trunc.img
-corrupt fat16.img c-fat-nofat.img; poke c-fat-nofat.img 22 0000
+corrupt fat16.img c-fat-nofat.img; poke c-fat-nofat.img 22 0000; poke c-fat-nofat.img 36 00000000
 expect c-fat-nofat "FAT size is 0" c-fat-nofat.img
 corrupt fat16.img c-fat-rootents.img; poke c-fat-rootents.img 17 0102
 expect c-fat-rootents "root directory entries" c-fat-rootents.img
@@ -247,7 +247,7 @@ corrupt fat32-small.img c-fat-rootloop.img; poke c-fat-rootloop.img $foff $(hex3
 expect c-fat-rootloop "chain loops" c-fat-rootloop.img
 corrupt fat32-small.img c-fat-rootfree.img; poke c-fat-rootfree.img $foff 00000000
 expect c-fat-rootfree "reaches a free cluster" c-fat-rootfree.img
-corrupt fat32-small.img c-fat-fsinfo.img; poke c-fat-fsinfo.img 48 ffff
+head -c 20M fat32-small.img > c-fat-fsinfo.img; poke c-fat-fsinfo.img 48 ffff
 expect c-fat-fsinfo "FSINFO sector 65535" c-fat-fsinfo.img
 
 # ntfs
@@ -268,14 +268,25 @@ corrupt ntfs64.img c-ntfs-torn.img; poke c-ntfs-torn.img $((mft + 510)) 4242
 expect c-ntfs-torn "record 0 has a bad update sequence" c-ntfs-torn.img
 corrupt ntfs64.img c-ntfs-mirror.img; poke c-ntfs-mirror.img $((mirr + 1024 + 0x50)) 5a5a
 expect c-ntfs-mirror "does not match" c-ntfs-mirror.img
-runs=$(( mft + $(le16 ntfs64.img $((mft + 20))) ))
-while [ $(le32 ntfs64.img $runs) != $((0x80)) ]; do
-  runs=$((runs + $(le32 ntfs64.img $((runs + 4)))))
-done
-runs=$((runs + $(le16 ntfs64.img $((runs + 32)))))
+# datarun REC: where the mapping pairs of record REC's $DATA start
+datarun () {
+  local a=$(( $1 + $(le16 ntfs64.img $(($1 + 20))) ))
+  while [ $(le32 ntfs64.img $a) != $((0x80)) ]; do
+    a=$((a + $(le32 ntfs64.img $((a + 4)))))
+  done
+  echo $((a + $(le16 ntfs64.img $((a + 32)))))
+}
+runs=$(datarun $mft)
 corrupt ntfs64.img c-ntfs-runlist.img; poke c-ntfs-runlist.img $runs 0f
 expect c-ntfs-runlist "corrupt runlist" c-ntfs-runlist.img
 h=$(od -An -tu1 -j $runs -N1 ntfs64.img)
+corrupt ntfs64.img c-ntfs-mftrun.img
+poke c-ntfs-mftrun.img $((runs + (h & 15) + (h >> 4))) 7f
+expect c-ntfs-mftrun "does not start at mft_lcn" c-ntfs-mftrun.img
+# $Bitmap's data placed beyond the volume (its first LCN's top byte).
+runs=$(datarun $((mft + 6 * recsize)))
+h=$(od -An -tu1 -j $runs -N1 ntfs64.img)
+[ $((h >> 4)) -ge 2 ] || fail "\$Bitmap's LCN has fewer than 2 bytes"
 corrupt ntfs64.img c-ntfs-runbeyond.img
 poke c-ntfs-runbeyond.img $((runs + (h & 15) + (h >> 4))) 7f
 expect c-ntfs-runbeyond "run beyond the volume" c-ntfs-runbeyond.img
