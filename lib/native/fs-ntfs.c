@@ -577,6 +577,13 @@ ntfs_statvfs (struct ntfs *n, struct gk_statvfs *st)
     UNSURE (n, "$MFT/$DATA does not start at mft_lcn");
     goto out;
   }
+  /* ntfs_mft_load: the runlist must end with the allocation. */
+  if ((uint64_t) (n->mft.runs[n->mft.nruns - 1].vcn +
+                  n->mft.runs[n->mft.nruns - 1].len) !=
+      n->mft.alloc >> n->cluster_bits) {
+    UNSURE (n, "$MFT/$DATA's runlist does not match its allocation");
+    goto out;
+  }
   a = find_attr (rec, AT_BITMAP);
   if (a == NULL) {
     UNSURE (n, "$MFT/$BITMAP is missing");
