@@ -33,7 +33,7 @@ lib=("$src"/lib/native/reader.c "$src"/lib/native/qcow2.c
      "$src"/common/utils/cleanups.c "$src"/common/utils/vector.c
      "$src"/tests/fuzz-stubs.c)
 cflags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-        -DFUZZ_LIBFUZZER -I"$abs_top_builddir" -I"$src/lib" -I"$src/lib/native"
+        -DFUZZ_LIBFUZZER -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -I"$abs_top_builddir" -I"$src/lib" -I"$src/lib/native"
         -I"$src/common/utils" $(pkg-config --cflags libxml-2.0))
 libs=(-lz -lzstd $(pkg-config --libs libxml-2.0) -lpthread)
 

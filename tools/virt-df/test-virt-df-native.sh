@@ -1,10 +1,14 @@
 #!/bin/bash -
-# The native engine against libguestfs's virt-df: every test image (those
-# of tests/make-images.sh and, one feature each, tests/make-native-images.sh)
-# added to ONE guest, so that each mode costs the reference a single
-# appliance launch; ours runs with GUESTKIT_ENGINE=native, which fails
-# rather than fall back to the appliance, so every row shown here was
-# computed natively.  Every mode (plain, -h, -i, --csv, --csv -i) is
+# The native engine against libguestfs's virt-df: the feature images of
+# tests/make-native-images.sh (one feature each) added to ONE guest, so
+# that each mode costs the reference a single appliance launch; ours runs
+# with GUESTKIT_ENGINE=native, which fails rather than fall back to the
+# appliance, so every row shown here was computed natively.  (The images
+# of tests/make-images.sh are compared one guest each, in every mode, by
+# test-virt-df-images-*.sh and test-virt-df-modes.sh, where the native
+# engine is the default.  btrfs.img is not added here: with two btrfs
+# filesystems in one guest the reference's subvolume names race, see
+# compare_virt_df.)  Every mode (plain, -h, -i, --csv, --csv -i) is
 # compared byte for byte; --json against our own --appliance run.
 set -e
 . "$abs_top_builddir/tests/functions.sh"
@@ -14,10 +18,6 @@ native_images="$abs_top_builddir/tests/images-native"
   fail "the native test images are missing: make check builds them (tests/make-native-images.sh)"
 
 args=()
-for f in ext4-mbr.img xfs-gpt.img lvm.img btrfs.img span-a.img span-b.img \
-         linux.img fat32-mbr.img wholefs.img ext4.qcow2; do
-  args+=(-a "$images/$f")
-done
 cd "$native_images"
 for f in ext2.img ext3.img ext4-1k.img ext4-bigalloc.img ext4-metabg.img \
          xfs-reflink.img xfs-noreflink.img btrfs-big.img fat12.img \
