@@ -107,6 +107,7 @@ cp "$images/fat32-mbr.img" fat32-mbr.img
 mnt="$d/mnt"
 mkdir "$mnt"
 fuse=yes
+command -v fusermount >/dev/null || fuse=no
 # ntfs NAME SIZE MKNTFS-OPTIONS...: with files written and deleted
 # through ntfs-3g (or copied with ntfscp when FUSE is not available).
 ntfs () {
