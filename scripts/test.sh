@@ -34,7 +34,9 @@ echo "==> sanitizers (ASan + UBSan)"
 bash scripts/build.sh build-sanitize --enable-sanitizers
 mkdir -p build-sanitize/tests
 # The test images are the same: reuse them rather than build them again.
-[ -e build-sanitize/tests/images ] || ln -s "$top/build/tests/images" build-sanitize/tests/images
+for i in images images-native; do
+  [ -e build-sanitize/tests/$i ] || ln -s "$top/build/tests/$i" build-sanitize/tests/$i
+done
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 make -C build-sanitize check-sanitize || { show_failures build-sanitize; exit 1; }
