@@ -2,13 +2,9 @@
  * probed, then (when the probe says vfat) its statvfs.  Nothing may
  * crash, hang or read out of bounds.
  *
- * libFuzzer (clang): compile this file with -DFUZZ_LIBFUZZER and
- * -fsanitize=fuzzer,address,undefined together with lib/native/reader.c,
- * lib/native/fs.c, lib/native/fs-vfat.c, lib/errors.c, lib/handle.c and
- * common/utils (stubbing gk_int_appliance_free, gk_int_free_drive and
- * the other filesystems' statvfs functions).
- * Without libFuzzer (as built by make check) it replays the files named
- * on its command line: fuzz-native-vfat FILE...
+ * make check-fuzz runs it under libFuzzer (tests/check-fuzz.sh); make
+ * check builds it with tests/fuzz-replay.c, to replay files:
+ * fuzz-native-vfat FILE...
  */
 #include <config.h>
 
@@ -41,43 +37,3 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   gk_close (h);
   return 0;
 }
-
-#ifndef FUZZ_LIBFUZZER
-int
-main (int argc, char *argv[])
-{
-  int i;
-
-  for (i = 1; i < argc; ++i) {
-    FILE *fp = fopen (argv[i], "r");
-    char *data = NULL;
-    size_t size = 0, cap = 0, n;
-    char chunk[65536];
-
-    if (fp == NULL) {
-      perror (argv[i]);
-      exit (EXIT_FAILURE);
-    }
-    /* The volumes replayed are tens of MiB: grow the buffer by doubling. */
-    while ((n = fread (chunk, 1, sizeof chunk, fp)) > 0) {
-      if (size + n > cap) {
-        char *p;
-
-        cap = cap ? cap * 2 : 1024 * 1024;
-        p = realloc (data, cap);
-        if (p == NULL) {
-          perror ("realloc");
-          exit (EXIT_FAILURE);
-        }
-        data = p;
-      }
-      memcpy (data + size, chunk, n);
-      size += n;
-    }
-    fclose (fp);
-    LLVMFuzzerTestOneInput ((const uint8_t *) data, size);
-    free (data);
-  }
-  exit (EXIT_SUCCESS);
-}
-#endif

@@ -10,13 +10,9 @@
  * is ignored; later records win).  A seed from a real image: every
  * non-zero 512-byte block of the first MiB of each AG and of the log.
  *
- * libFuzzer (clang): compile this file with -DFUZZ_LIBFUZZER and
- * -fsanitize=fuzzer,address,undefined together with lib/native/reader.c,
- * lib/native/fs.c, lib/native/fs-*.c, lib/errors.c, lib/handle.c and
- * common/utils (stubbing gk_int_appliance_free and gk_int_free_drive).
- * Add -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION so that fs-xfs.c does
- * not stop at every CRC.  Without libFuzzer (as built by make check) it
- * replays the files named on its command line: fuzz-native-xfs FILE...
+ * make check-fuzz runs it under libFuzzer (tests/check-fuzz.sh); make
+ * check builds it with tests/fuzz-replay.c, to replay files:
+ * fuzz-native-xfs FILE...
  */
 #include <config.h>
 
@@ -85,38 +81,3 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   gk_close (h);
   return 0;
 }
-
-#ifndef FUZZ_LIBFUZZER
-int
-main (int argc, char *argv[])
-{
-  int i;
-
-  for (i = 1; i < argc; ++i) {
-    FILE *fp = fopen (argv[i], "r");
-    char *data = NULL;
-    size_t size = 0, n;
-    char chunk[65536];
-
-    if (fp == NULL) {
-      perror (argv[i]);
-      exit (EXIT_FAILURE);
-    }
-    while ((n = fread (chunk, 1, sizeof chunk, fp)) > 0) {
-      char *p = realloc (data, size + n);
-
-      if (p == NULL) {
-        perror ("realloc");
-        exit (EXIT_FAILURE);
-      }
-      data = p;
-      memcpy (data + size, chunk, n);
-      size += n;
-    }
-    fclose (fp);
-    LLVMFuzzerTestOneInput ((const uint8_t *) data, size);
-    free (data);
-  }
-  exit (EXIT_SUCCESS);
-}
-#endif

@@ -20,21 +20,28 @@ main (int argc, char *argv[])
   for (i = 1; i < argc; ++i) {
     FILE *fp = fopen (argv[i], "r");
     char *data = NULL;
-    size_t size = 0, n;
+    size_t size = 0, cap = 0, n;
     char chunk[65536];
 
     if (fp == NULL) {
       perror (argv[i]);
       exit (EXIT_FAILURE);
     }
+    /* Volumes replayed are tens of MiB: grow the buffer by doubling
+     * (linear time; growing by each chunk is quadratic under ASan).
+     */
     while ((n = fread (chunk, 1, sizeof chunk, fp)) > 0) {
-      char *p = realloc (data, size + n);
+      if (size + n > cap) {
+        char *p;
 
-      if (p == NULL) {
-        perror ("realloc");
-        exit (EXIT_FAILURE);
+        cap = cap ? cap * 2 : 1024 * 1024;
+        p = realloc (data, cap);
+        if (p == NULL) {
+          perror ("realloc");
+          exit (EXIT_FAILURE);
+        }
+        data = p;
       }
-      data = p;
       memcpy (data + size, chunk, n);
       size += n;
     }
