@@ -93,8 +93,8 @@ load (gk_h *h, const char *name, size_t struct_size)
   if (hdr == NULL || hdr->abi_version != GK_MODULE_ABI_VERSION ||
       hdr->size < struct_size || hdr->name == NULL ||
       strcmp (hdr->name, name) != 0) {
-    error_errno (h, ELIBBAD, "cannot load the %s module %s: it is not a %s "
-                 "module of this version of guestkit", name, path, name);
+    error_errno (h, ELIBBAD, "cannot load the %s module %s: it is not the "
+                 "%s module of this build of guestkit", name, path, name);
     /* Nothing of it was used: unloading is safe. */
     dlclose (dl);
     return NULL;
