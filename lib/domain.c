@@ -1,7 +1,7 @@
 /* libguestkit: guests defined in libvirt.
  *
- * The domain is looked up with libvirt's C API (the libvirt module,
- * modules/libvirt.c, loaded on first use so that programs that never ask
+ * The domain is looked up with libvirt's C API (the domain module,
+ * modules/domain.c, loaded on first use so that programs that never ask
  * libvirt never load it) and its XML parsed here with libxml2.  Every disk with media becomes a drive: file and block disks by
  * path, network disks as protocol + servers + export name, pool volumes
  * through libvirt's storage API.  The driver type is the format.
@@ -228,7 +228,7 @@ gk_free_domains (struct gk_domain *domains, size_t n)
 static const struct gk_libvirt_module *
 libvirt_module (gk_h *h)
 {
-  return gk_int_module_get (h, "libvirt", sizeof (struct gk_libvirt_module));
+  return gk_int_module_get (h, "domain", sizeof (struct gk_libvirt_module));
 }
 
 int
@@ -278,7 +278,7 @@ gk_int_domains_using_path (gk_h *h, const char *path)
   m = libvirt_module (h);
   gk_pop_error_handler (h);
   if (m == NULL) {
-    debug (h, "no libvirt module to ask whether %s is in use: %s", path,
+    debug (h, "no domain module to ask whether %s is in use: %s", path,
            gk_last_error (h));
     return NULL;
   }

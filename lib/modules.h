@@ -7,7 +7,7 @@
  * dependencies:
  *
  *   appliance.so    libguestfs   struct gk_appliance_module  (modules/appliance.c)
- *   libvirt.so      libvirt      struct gk_libvirt_module    (modules/libvirt.c)
+ *   domain.so       libvirt      struct gk_libvirt_module    (modules/domain.c)
  *   pool-rbd.so     librbd       struct pool_backend         (pools/rbd/rbd.c)
  *   pool-iscsi.so   libiscsi     struct pool_backend         (pools/iscsi/iscsi.c)
  *
@@ -36,7 +36,7 @@
 struct gk_module_header {
   size_t size;                  /* sizeof the whole struct */
   int abi_version;              /* GK_MODULE_ABI_VERSION */
-  const char *name;             /* "appliance", "libvirt", ... */
+  const char *name;             /* "appliance", "domain", ... */
 };
 
 /* appliance.so: the libguestfs engine.  Each function is the body of the
@@ -57,7 +57,7 @@ struct gk_appliance_module {
   struct gk_os_info *(*inspect_get_info) (gk_h *h, const char *root);
 };
 
-/* libvirt.so: the libvirt API (lib/domain.c forwards). */
+/* domain.so: the libvirt API (lib/domain.c forwards). */
 struct gk_libvirt_module {
   struct gk_module_header hdr;
   int (*add_domain) (gk_h *h, const char *name, const char *libvirt_uri,

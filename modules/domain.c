@@ -1,4 +1,4 @@
-/* guestkit's libvirt module (libvirt.so): guests defined in libvirt.
+/* guestkit's libvirt module (domain.so): guests defined in libvirt.
  *
  * This is the only file that includes <libvirt/libvirt.h>.  It is a module
  * loaded on first use (lib/modules.h), so that programs that never ask
@@ -310,7 +310,7 @@ domains_using_path (gk_h *h, const char *path)
 /* The module's one export (lib/modules.h). */
 extern const struct gk_libvirt_module guestkit_module;
 const struct gk_libvirt_module guestkit_module = {
-  .hdr = GK_MODULE_HEADER (struct gk_libvirt_module, "libvirt"),
+  .hdr = GK_MODULE_HEADER (struct gk_libvirt_module, "domain"),
   .add_domain = add_domain,
   .list_domains = list_domains,
   .domains_using_path = domains_using_path,
