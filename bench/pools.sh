@@ -31,6 +31,7 @@ sync
 # The installed-style binary, not the ./run wrapper (a bash script whose
 # own start-up would be charged to guestkit).
 export LD_LIBRARY_PATH="$build/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export GUESTKIT_MODULE_DIR="$build/modules/.libs"
 gk="$build/tools/guestkit/.libs/guestkit"
 have_virsh=
 if virsh -q -c qemu:///system version > /dev/null 2>&1; then

@@ -24,6 +24,7 @@ nimages="$build/tests/images-native"
 
 # The real binary, not the libtool wrapper script (a shell start-up).
 export LD_LIBRARY_PATH="$build/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export GUESTKIT_MODULE_DIR="$build/modules/.libs"
 vdf="$build/tools/virt-df/.libs/virt-df"
 [ -x "$vdf" ] || vdf="$build/tools/virt-df/virt-df"
 ours () { env -u LIBGUESTFS_BACKEND_SETTINGS -u GUESTKIT_ENGINE "$vdf" "$@"; }

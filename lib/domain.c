@@ -1,7 +1,8 @@
 /* libguestkit: guests defined in libvirt.
  *
- * The domain is looked up with libvirt's C API and its XML parsed with
- * libxml2.  Every disk with media becomes a drive: file and block disks by
+ * The domain is looked up with libvirt's C API (the domain module,
+ * modules/domain.c, loaded on first use so that programs that never ask
+ * libvirt never load it) and its XML parsed here with libxml2.  Every disk with media becomes a drive: file and block disks by
  * path, network disks as protocol + servers + export name, pool volumes
  * through libvirt's storage API.  The driver type is the format.
  */
@@ -11,64 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
-#include <pthread.h>
 #include <unistd.h>
 
-#include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
 
 #include "internal.h"
-
-/* libvirt prints every error to stderr unless told otherwise; the message
- * is copied into the handle's error instead, so silence that printing.
- */
-static void
-ignore_libvirt_error (void *opaque, virErrorPtr err)
-{
-}
-
-static pthread_once_t libvirt_once = PTHREAD_ONCE_INIT;
-
-static void
-init_libvirt (void)
-{
-  virInitialize ();
-  virSetErrorFunc (NULL, ignore_libvirt_error);
-}
-
-static void __attribute__ ((format (printf, 2, 0)))
-libvirt_error (gk_h *h, const char *fs, const char *arg)
-{
-  virErrorPtr err = virGetLastError ();
-  CLEANUP_FREE char *what = NULL;
-
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-  if (asprintf (&what, fs, arg) == -1)
-    what = NULL;
-#pragma GCC diagnostic pop
-  if (err)
-    error (h, "%s (code %d, domain %d): %s", what ? what : fs,
-           err->code, err->domain, err->message ? err->message : "");
-  else
-    error (h, "%s", what ? what : fs);
-}
-
-static virConnectPtr
-connect_uri (gk_h *h, const char *uri, unsigned flags)
-{
-  virConnectPtr conn;
-
-  pthread_once (&libvirt_once, init_libvirt);
-  debug (h, "connecting to libvirt %s%s", uri ? uri : "(default URI)",
-         flags & VIR_CONNECT_RO ? " read-only" : "");
-  conn = virConnectOpenAuth (uri, virConnectAuthPtrDefault, flags);
-  if (conn == NULL)
-    libvirt_error (h, "could not connect to libvirt%s", "");
-  return conn;
-}
+#include "modules.h"
 
 /* Text of an attribute found by XPath relative to node, or NULL. */
 static char *
@@ -260,207 +210,6 @@ gk_int_drives_from_domain_xml (gk_h *h, const char *xml, bool readonly,
   return added;
 }
 
-/* A <disk type='volume'>: ask libvirt where the volume is. */
-static int
-resolve_volume (gk_h *h, virConnectPtr conn, struct drive *drv)
-{
-  CLEANUP_FREE char *pool_name = strdup (drv->path);
-  char *vol_name, *path;
-  virStoragePoolPtr pool;
-  virStorageVolPtr vol;
-
-  if (pool_name == NULL) {
-    perrorf (h, "strdup");
-    return -1;
-  }
-  vol_name = strchr (pool_name, '/');
-  *vol_name++ = '\0';
-  pool = virStoragePoolLookupByName (conn, pool_name);
-  if (pool == NULL) {
-    libvirt_error (h, "no libvirt storage pool called '%s'", pool_name);
-    return -1;
-  }
-  vol = virStorageVolLookupByName (pool, vol_name);
-  virStoragePoolFree (pool);
-  if (vol == NULL) {
-    libvirt_error (h, "no volume called '%s' in the libvirt storage pool",
-                   vol_name);
-    return -1;
-  }
-  path = virStorageVolGetPath (vol);
-  virStorageVolFree (vol);
-  if (path == NULL) {
-    libvirt_error (h, "cannot get the path of volume '%s'", vol_name);
-    return -1;
-  }
-  free (drv->path);
-  free (drv->protocol);
-  drv->path = path;
-  drv->protocol = strdup ("file");
-  if (drv->protocol == NULL) {
-    perrorf (h, "strdup");
-    return -1;
-  }
-  return 0;
-}
-
-int
-gk_add_domain (gk_h *h, const char *name, const char *libvirt_uri,
-               unsigned flags)
-{
-  virConnectPtr conn;
-  virDomainPtr dom;
-  CLEANUP_FREE char *xml = NULL;
-  drive_vector drives = empty_vector;
-  bool readonly = !(flags & GK_DRIVE_READWRITE);
-  int n = -1, state = 0, reason;
-  size_t i;
-
-  trace (h, "gk_add_domain \"%s\" uri=%s flags=%u", name,
-         libvirt_uri ? libvirt_uri : "(default)", flags);
-  if (flags & ~GK_DRIVE_READWRITE) {
-    error_errno (h, EINVAL, "add_domain: unknown flags 0x%x", flags);
-    return -1;
-  }
-  if (h->appliance) {
-    error_errno (h, EBUSY, "add_domain: drives cannot be added after the "
-                 "appliance was launched");
-    return -1;
-  }
-
-  conn = connect_uri (h, libvirt_uri, 0);
-  if (conn == NULL)
-    return -1;
-
-  /* A UUID first, then a name, as virt-df and guestfish do. */
-  dom = virDomainLookupByUUIDString (conn, name);
-  if (dom == NULL)
-    dom = virDomainLookupByName (conn, name);
-  if (dom == NULL) {
-    libvirt_error (h, "no libvirt domain called '%s'", name);
-    goto out;
-  }
-
-  /* Writing to the disks of a running guest corrupts them. */
-  if (!readonly && virDomainGetState (dom, &state, &reason, 0) == 0 &&
-      state != VIR_DOMAIN_SHUTOFF) {
-    error_errno (h, EBUSY, "domain is a live virtual machine. "
-                 "Writing to the disks of a running virtual machine can "
-                 "cause disk corruption. Use read-only access.");
-    goto out;
-  }
-
-  xml = virDomainGetXMLDesc (dom, 0);
-  if (xml == NULL) {
-    libvirt_error (h, "error reading libvirt XML of '%s'", name);
-    goto out;
-  }
-  n = gk_int_drives_from_domain_xml (h, xml, readonly, &drives);
-  if (n == -1)
-    goto out;
-  if (n == 0) {
-    error_errno (h, ENOENT, "libvirt domain has no disks");
-    n = -1;
-    goto out;
-  }
-  for (i = 0; i < drives.len; ++i) {
-    struct drive *drv = &drives.ptr[i];
-
-    if (strcmp (drv->protocol, "volume") == 0 &&
-        resolve_volume (h, conn, drv) == -1) {
-      n = -1;
-      goto out;
-    }
-    /* A missing disk is an error now, as for gk_add_drive. */
-    if (strcmp (drv->protocol, "file") == 0 &&
-        access (drv->path, drv->readonly ? R_OK : R_OK|W_OK) == -1) {
-      perrorf (h, "access: %s", drv->path);
-      n = -1;
-      goto out;
-    }
-  }
-  /* All or nothing: add the drives only when every one was understood. */
-  if (drive_vector_reserve (&h->drives, drives.len) == -1) {
-    perrorf (h, "add_domain");
-    n = -1;
-    goto out;
-  }
-  for (i = 0; i < drives.len; ++i)
-    gk_int_add_drive_struct (h, &drives.ptr[i]);
-
- out:
-  for (i = 0; i < drives.len; ++i)
-    gk_int_free_drive (&drives.ptr[i]);
-  drive_vector_reset (&drives);
-  if (dom)
-    virDomainFree (dom);
-  virConnectClose (conn);
-  return n;
-}
-
-static int
-compare_domain_names (const void *a, const void *b)
-{
-  const struct gk_domain *da = a, *db = b;
-
-  return strcmp (da->name, db->name);
-}
-
-int
-gk_list_domains (gk_h *h, const char *libvirt_uri,
-                 struct gk_domain **domains_rtn, size_t *n_rtn)
-{
-  virConnectPtr conn;
-  virDomainPtr *doms = NULL;
-  struct gk_domain *ret;
-  int i, n;
-  size_t nret = 0;
-
-  trace (h, "gk_list_domains uri=%s", libvirt_uri ? libvirt_uri : "(default)");
-  conn = connect_uri (h, libvirt_uri, VIR_CONNECT_RO);
-  if (conn == NULL)
-    return -1;
-  n = virConnectListAllDomains (conn, &doms, 0);
-  if (n == -1) {
-    libvirt_error (h, "could not list domains%s", "");
-    virConnectClose (conn);
-    return -1;
-  }
-  ret = calloc (n + 1, sizeof *ret);
-  if (ret == NULL) {
-    perrorf (h, "list_domains");
-    goto out;
-  }
-  for (i = 0; i < n; ++i) {
-    char uuid[VIR_UUID_STRING_BUFLEN];
-    const char *name = virDomainGetName (doms[i]);
-
-    /* Xen's dom0 is the host, not a guest (RHBZ#538041). */
-    if (virDomainGetID (doms[i]) == 0 || name == NULL)
-      continue;
-    ret[nret].name = strdup (name);
-    if (virDomainGetUUIDString (doms[i], uuid) == 0)
-      ret[nret].uuid = strdup (uuid);
-    if (ret[nret].name == NULL) {
-      perrorf (h, "list_domains");
-      gk_free_domains (ret, nret);
-      ret = NULL;
-      goto out;
-    }
-    nret++;
-  }
-  qsort (ret, nret, sizeof *ret, compare_domain_names);
-  *domains_rtn = ret;
-  *n_rtn = nret;
-
- out:
-  for (i = 0; i < n; ++i)
-    virDomainFree (doms[i]);
-  free (doms);
-  virConnectClose (conn);
-  return ret ? 0 : -1;
-}
-
 void
 gk_free_domains (struct gk_domain *domains, size_t n)
 {
@@ -475,6 +224,47 @@ gk_free_domains (struct gk_domain *domains, size_t n)
   free (domains);
 }
 
+
+static const struct gk_libvirt_module *
+libvirt_module (gk_h *h)
+{
+  return gk_int_module_get (h, "domain", sizeof (struct gk_libvirt_module));
+}
+
+int
+gk_add_domain (gk_h *h, const char *name, const char *libvirt_uri,
+               unsigned flags)
+{
+  const struct gk_libvirt_module *m;
+
+  trace (h, "gk_add_domain \"%s\" uri=%s flags=%u", name,
+         libvirt_uri ? libvirt_uri : "(default)", flags);
+  if (flags & ~GK_DRIVE_READWRITE) {
+    error_errno (h, EINVAL, "add_domain: unknown flags 0x%x", flags);
+    return -1;
+  }
+  if (h->appliance) {
+    error_errno (h, EBUSY, "add_domain: drives cannot be added after the "
+                 "appliance was launched");
+    return -1;
+  }
+  if ((m = libvirt_module (h)) == NULL)
+    return -1;
+  return m->add_domain (h, name, libvirt_uri, flags);
+}
+
+int
+gk_list_domains (gk_h *h, const char *libvirt_uri,
+                 struct gk_domain **domains_rtn, size_t *n_rtn)
+{
+  const struct gk_libvirt_module *m;
+
+  trace (h, "gk_list_domains uri=%s", libvirt_uri ? libvirt_uri : "(default)");
+  if ((m = libvirt_module (h)) == NULL)
+    return -1;
+  return m->list_domains (h, libvirt_uri, domains_rtn, n_rtn);
+}
+
 /* The libvirt domains (read-only connection to libvirt's default URI)
  * with a disk on this path, or NULL with nothing set if libvirt cannot be
  * asked: a check for warnings, never a reason to fail.
@@ -482,44 +272,15 @@ gk_free_domains (struct gk_domain *domains, size_t n)
 char **
 gk_int_domains_using_path (gk_h *h, const char *path)
 {
-  virConnectPtr conn;
-  virDomainPtr *doms = NULL;
-  string_vector users = empty_vector;
-  int i, n;
+  const struct gk_libvirt_module *m;
 
-  pthread_once (&libvirt_once, init_libvirt);
-  conn = virConnectOpenReadOnly (NULL);
-  if (conn == NULL) {
-    debug (h, "no libvirt to ask whether %s is in use", path);
+  gk_push_error_handler (h, NULL, NULL);
+  m = libvirt_module (h);
+  gk_pop_error_handler (h);
+  if (m == NULL) {
+    debug (h, "no domain module to ask whether %s is in use: %s", path,
+           gk_last_error (h));
     return NULL;
   }
-  n = virConnectListAllDomains (conn, &doms, 0);
-  for (i = 0; i < n; ++i) {
-    CLEANUP_FREE char *xml = virDomainGetXMLDesc (doms[i], 0);
-    drive_vector drives = empty_vector;
-    size_t j;
-    bool used = false;
-
-    if (xml) {
-      gk_push_error_handler (h, NULL, NULL);
-      gk_int_drives_from_domain_xml (h, xml, true, &drives);
-      gk_pop_error_handler (h);
-    }
-    for (j = 0; j < drives.len; ++j) {
-      if (strcmp (drives.ptr[j].path, path) == 0)
-        used = true;
-      gk_int_free_drive (&drives.ptr[j]);
-    }
-    drive_vector_reset (&drives);
-    if (used) {
-      char *name = strdup (virDomainGetName (doms[i]));
-      if (name)
-        string_vector_append (&users, name);
-    }
-    virDomainFree (doms[i]);
-  }
-  free (doms);
-  virConnectClose (conn);
-  string_vector_terminate (&users);
-  return users.ptr;
+  return m->domains_using_path (h, path);
 }

@@ -205,10 +205,14 @@ gk_int_load_pool (gk_h *h, const char *name,
   if (def == NULL)
     return NULL;
   if (backend_rtn) {
-    *backend_rtn = pool_backend_lookup (def->type);
-    if (*backend_rtn == NULL) {
+    if (!pool_backend_known (def->type)) {
       error_errno (h, ENOTSUP, "pool ‘%s’: type ‘%s’ is not supported by "
                    "this build", name, def->type);
+      gk_int_free_pool_def (def);
+      return NULL;
+    }
+    *backend_rtn = pool_backend_get (h, def->type);
+    if (*backend_rtn == NULL) {   /* its module cannot be loaded */
       gk_int_free_pool_def (def);
       return NULL;
     }
@@ -314,15 +318,12 @@ lvm_defaults (gk_h *h, struct pool_def *def)
 static int
 define_def (gk_h *h, struct pool_def *def)
 {
-  const struct pool_backend *backend = pool_backend_lookup (def->type);
+  const struct pool_backend *backend = pool_backend_get (h, def->type);
   CLEANUP_FREE char *path = NULL, *xml = NULL;
   int lock, r = -1;
 
-  if (backend == NULL) {
-    error_errno (h, ENOTSUP, "pool type ‘%s’ is not supported by this build",
-                 def->type);
+  if (backend == NULL)
     return -1;
-  }
   if (strcmp (def->type, "lvm") == 0 && lvm_defaults (h, def) == -1)
     return -1;
   if (backend->check_def && backend->check_def (h, def) == -1)
@@ -442,7 +443,7 @@ gk_pool_define (gk_h *h, const char *type, const char *name,
   /* virsh's type names are accepted too: "logical", "iscsi-direct". */
   if (gk_int_pool_type (type))
     type = gk_int_pool_type (type);
-  if (pool_backend_lookup (type) == NULL) {
+  if (!pool_backend_known (type)) {
     error_errno (h, ENOTSUP, "unknown pool type ‘%s’ (dir, lvm, iscsi, rbd)",
                  type);
     return -1;

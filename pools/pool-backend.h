@@ -80,7 +80,13 @@ struct pool_backend {
                        int fd, gk_progress_cb progress, void *opaque);
 };
 
-/* pools/registry.c */
-extern const struct pool_backend *pool_backend_lookup (const char *type);
+/* pools/registry.c.  Is the type one of ours (no module is loaded)? */
+extern bool pool_backend_known (const char *type);
+/* The type's backend, loading its module if needed; NULL with the
+ * handle's error set if the type is unknown or its module cannot be
+ * loaded.
+ */
+extern const struct pool_backend *pool_backend_get (gk_h *h,
+                                                    const char *type);
 
 #endif /* GUESTKIT_POOL_BACKEND_H */

@@ -313,10 +313,12 @@ clone_by_download (gk_h *h, const struct pool_def *def, const char *dst,
                    const struct pool_def *src_def,
                    const struct vol_state *src, unsigned flags)
 {
-  const struct pool_backend *sb = pool_backend_lookup (src_def->type);
+  const struct pool_backend *sb = pool_backend_get (h, src_def->type);
   int out;
 
-  if (sb == NULL || sb->vol_download == NULL) {
+  if (sb == NULL)
+    return -1;
+  if (sb->vol_download == NULL) {
     error_errno (h, ENOTSUP, "cloning a volume of a %s pool into a dir "
                  "pool is not supported", src_def->type);
     return -1;

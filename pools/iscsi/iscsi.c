@@ -42,6 +42,7 @@
 
 #include "internal.h"
 #include "pool-internal.h"
+#include "modules.h"
 
 #define DEFAULT_PORT 3260
 #define CONNECT_TIMEOUT 10      /* seconds, connection and login */
@@ -894,7 +895,7 @@ iscsi_vol_download (gk_h *h, const struct pool_def *def, const char *name,
   return -1;
 }
 
-const struct pool_backend iscsi_backend = {
+static const struct pool_backend iscsi_backend = {
   .size = sizeof (struct pool_backend),
   .type = "iscsi",
   .xml_type = "iscsi-direct",
@@ -908,4 +909,14 @@ const struct pool_backend iscsi_backend = {
   .vol_wipe = iscsi_vol_wipe,
   .vol_upload = iscsi_vol_upload,
   .vol_download = iscsi_vol_download,
+};
+
+/* This backend is the pool-iscsi module (lib/modules.h), loaded by
+ * pools/registry.c only when a pool of this type is used, so that other
+ * programs never load libiscsi.  Its one export:
+ */
+extern const struct gk_pool_module guestkit_module;
+const struct gk_pool_module guestkit_module = {
+  .hdr = GK_MODULE_HEADER (struct gk_pool_module, "pool-iscsi"),
+  .backend = &iscsi_backend,
 };

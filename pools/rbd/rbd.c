@@ -41,6 +41,7 @@
 
 #include "internal.h"
 #include "pool-internal.h"
+#include "modules.h"
 #include "cleanups.h"
 
 #define DEFAULT_PORT 6789
@@ -1498,7 +1499,7 @@ rbd_vol_download (gk_h *h, const struct pool_def *def, const char *name,
   return r;
 }
 
-const struct pool_backend rbd_backend = {
+static const struct pool_backend rbd_backend = {
   .size = sizeof (struct pool_backend),
   .type = "rbd",
   .xml_type = "rbd",
@@ -1514,4 +1515,14 @@ const struct pool_backend rbd_backend = {
   .vol_wipe = rbd_vol_wipe,
   .vol_upload = rbd_vol_upload,
   .vol_download = rbd_vol_download,
+};
+
+/* This backend is the pool-rbd module (lib/modules.h), loaded by
+ * pools/registry.c only when a pool of this type is used, so that other
+ * programs never load librbd.  Its one export:
+ */
+extern const struct gk_pool_module guestkit_module;
+const struct gk_pool_module guestkit_module = {
+  .hdr = GK_MODULE_HEADER (struct gk_pool_module, "pool-rbd"),
+  .backend = &rbd_backend,
 };
