@@ -26,7 +26,7 @@ packages=(
   # the rbd pool backend and its test cluster (mon + memstore OSD on loopback)
   ceph-mon ceph-osd ceph-common librbd-dev librados-dev
   # test image builders and checkers
-  e2fsprogs xfsprogs btrfs-progs dosfstools lvm2 fdisk gdisk parted
+  e2fsprogs xfsprogs btrfs-progs dosfstools lvm2 fdisk gdisk parted python3
   mtools ntfs-3g  # vfat and ntfs test volumes (mcopy; mkntfs, ntfs-3g, ntfscp)
   # the test VM for device-mapper (tests/testvm.sh): its initramfs, thin pools
   busybox-static cpio thin-provisioning-tools
