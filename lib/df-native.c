@@ -340,7 +340,8 @@ native_rows (gk_h *h, struct native_guest *g, char **why_rtn)
       if (g->lvs[i].unsure)
         return gk_int_native_unsure (h, why_rtn, "%s: %s", g->lvs[i].name,
                                      g->lvs[i].why ? g->lvs[i].why : "?");
-    qsort (g->lvs, g->nlvs, sizeof *g->lvs, compare_lvs);
+    if (g->nlvs > 1)            /* qsort (NULL, 0, ...) is undefined */
+      qsort (g->lvs, g->nlvs, sizeof *g->lvs, compare_lvs);
     for (i = 0; i < g->nlvs; ++i)
       if (add_candidate (h, g, &g->lvs[i].reader, "%s", g->lvs[i].name) == -1)
         return -1;
