@@ -59,7 +59,8 @@ rts=(); rms=(); ats=(); ams=(); nts=(); nms=()
 for i in $(seq 1 "$runs"); do
   once env $(reference_env) virt-df -a "$images/lvm.img"; rts+=("$t"); rms+=("$m")
   cp "$tmp/out" "$tmp/ref.out"
-  once ours --appliance -a "$images/lvm.img"; ats+=("$t"); ams+=("$m")
+  once env -u LIBGUESTFS_BACKEND_SETTINGS -u GUESTKIT_ENGINE "$vdf" --appliance \
+    -a "$images/lvm.img"; ats+=("$t"); ams+=("$m")
   native10 -a "$images/lvm.img"; nts+=("$t"); nms+=("$m")
   cmp -s "$tmp/ref.out" "$tmp/out" || fail "native output differs from libguestfs's"
 done
