@@ -21,7 +21,8 @@ args=()
 cd "$native_images"
 for f in ext2.img ext3.img ext4-1k.img ext4-bigalloc.img ext4-metabg.img \
          xfs-reflink.img xfs-noreflink.img btrfs-big.img fat12.img \
-         fat16-mbr.img ntfs-mbr.img zlib.qcow2 zstd.qcow2 chain3.qcow2; do
+         fat16-mbr.img ntfs-mbr.img zlib.qcow2 zstd.qcow2 chain3.qcow2 \
+         gpt-badprimary.img; do
   args+=(-a "$f")
 done
 if [ -f no-stripe ]; then
