@@ -8,32 +8,15 @@
  */
 #include <config.h>
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include <stdint.h>
+#include <stddef.h>
 
-#include "internal.h"
-#include "native/fs.h"
-
-int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+#include "fuzz-native-fs.h"
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-  struct gk_reader dev;
-  struct gk_statvfs st;
-  const char *type;
-  char *why = NULL;
-  gk_h *h = gk_create ();
+  static const char *const types[] = { "ntfs", NULL };
 
-  if (h == NULL)
-    return 0;
-  gk_set_error_handler (h, NULL, NULL);
-  gk_reader_from_memory (&dev, data, size, "fuzz.ntfs");
-  if (gk_native_fs_probe (h, &dev, &type, &why) == 0 &&
-      strcmp (type, "ntfs") == 0)
-    gk_native_fs_statvfs (h, &dev, type, &st, &why);
-  free (why);
-  gk_close (h);
-  return 0;
+  return fuzz_fs (data, size, "fuzz.ntfs", types);
 }
