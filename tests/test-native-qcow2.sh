@@ -181,9 +181,16 @@ done
 check deep64 deep64.qcow2
 expect deep66 1 "longer than 65 images: deep66.qcow2 -> deep65.qcow2 -> deep64.qcow2 -> deep63.qcow2 -> ... (59 more) -> deep3.qcow2 -> deep2.qcow2 -> deep1.qcow2" deep66.qcow2
 
-# Encrypted images go to the appliance.
-qemu-img create -q -f qcow2 --object secret,id=sec0,data=secret \
-  -o encrypt.format=luks,encrypt.key-secret=sec0 enc.qcow2 1M
+# Encrypted images go to the appliance.  qemu-img times PBKDF2 to pick
+# the LUKS iteration count and fails now and then with "Unable to get
+# accurate CPU usage" when its thread's CPU clock reads 0 ms on a loaded
+# machine (valgrind alongside), so creating the image is retried.
+for try in 1 2 3 4 5; do
+  qemu-img create -q -f qcow2 --object secret,id=sec0,data=secret \
+    -o encrypt.format=luks,encrypt.key-secret=sec0 enc.qcow2 1M && break
+  [ $try -lt 5 ] || fail "qemu-img could not create a LUKS qcow2 in 5 tries"
+  rm -f enc.qcow2
+done
 expect luks 2 "encrypted" enc.qcow2
 
 # Other formats through qemu-nbd (unsure when built without libnbd).
