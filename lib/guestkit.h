@@ -262,6 +262,42 @@ extern char *gk_vol_get_path (gk_h *h, const char *pool, const char *name);
 extern int gk_add_volume (gk_h *h, const char *pool, const char *name,
                           unsigned flags);
 
+/* Clone a libvirt domain (virt-clone).  See guestkit(3). */
+#define GK_CLONE_AUTO           1  /* generate the name and disk paths */
+#define GK_CLONE_NONSPARSE      2  /* allocate the copies fully */
+#define GK_CLONE_PRESERVE_DATA  4  /* use the files as they are, no copy */
+#define GK_CLONE_REFLINK        8  /* fail unless every copy is a reflink */
+#define GK_CLONE_LINKED        16  /* qcow2 overlays / layered clones */
+#define GK_CLONE_REPLACE       32  /* replace a domain of the new name */
+#define GK_CLONE_CHECK_PATH_IN_USE 1
+#define GK_CLONE_CHECK_DISK_SIZE   2
+#define GK_CLONE_CHECK_PATH_EXISTS 4
+#define GK_CLONE_CHECK_MAC_IN_USE  8
+#define GK_CLONE_CHECK_ALL        15
+struct gk_clone_params {
+  const char *connect;          /* libvirt URI, NULL = libvirt's default */
+  const char *original;         /* name or UUID of a shut-off domain */
+  const char *original_xml;     /* or the domain XML itself */
+  const char *name;             /* NULL: generated (needs GK_CLONE_AUTO) */
+  const char *uuid;             /* NULL: random */
+  const char *const *files;     /* NULL-terminated new disk paths, or NULL */
+  const char *const *macs;      /* NULL-terminated, "RANDOM" allowed */
+  const char *const *force_copy; /* NULL-terminated disk targets (hdc) */
+  const char *const *skip_copy;
+  const char *nvram;            /* new NVRAM path, NULL: generated */
+  const char *pool;             /* guestkit pool for cloned volumes */
+  unsigned flags;               /* GK_CLONE_* */
+  unsigned checks;              /* GK_CLONE_CHECK_* that are on */
+  gk_progress_cb progress;      /* copies' progress, may be NULL */
+  void *progress_opaque;
+  /* Called before each copy with the new path and its size. */
+  void (*copy_start) (void *opaque, const char *path, uint64_t size);
+};
+extern char *gk_clone_domain_xml (gk_h *h, const struct gk_clone_params *p);
+extern char *gk_clone_domain (gk_h *h, const struct gk_clone_params *p);
+/* Async-signal-safe: make the running long operation fail and undo. */
+extern void gk_user_cancel (gk_h *h);
+
 /* Free a NULL-terminated list of strings. */
 extern void gk_free_string_list (char **list);
 

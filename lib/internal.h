@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdarg.h>
+#include <signal.h>
 
 #include "guestkit.h"
 #include "vector.h"
@@ -61,6 +62,11 @@ struct gk_h {
   struct appliance *appliance;   /* NULL until first needed */
 
   char *state_dir;               /* pools: NULL until first needed */
+
+  /* gk_user_cancel (from a signal handler): fail the current long
+   * operation, which then undoes what it did.
+   */
+  volatile sig_atomic_t cancelled;
 };
 
 /* errors.c.  error() sets the handle's error and calls its handler once;

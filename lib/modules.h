@@ -28,7 +28,7 @@
 #include "internal.h"
 
 /* Bump when any module struct changes incompatibly. */
-#define GK_MODULE_ABI_VERSION 1
+#define GK_MODULE_ABI_VERSION 2
 
 #define GK_MODULE_SYMBOL "guestkit_module"
 
@@ -65,6 +65,20 @@ struct gk_libvirt_module {
   int (*list_domains) (gk_h *h, const char *libvirt_uri,
                        struct gk_domain **domains_rtn, size_t *n_rtn);
   char **(*domains_using_path) (gk_h *h, const char *path);
+  /* virt-clone (lib/clone.c).  The inactive XML of a domain (secure
+   * fields too); *shutoff_rtn says whether it is shut off.
+   */
+  char *(*get_domain_xml) (gk_h *h, const char *uri, const char *name,
+                           bool *shutoff_rtn);
+  /* The inactive XML of every defined domain, NULL-terminated. */
+  char **(*all_domain_xml) (gk_h *h, const char *uri);
+  /* 1 if a domain of this name exists, 0 if not, -1 on error. */
+  int (*domain_exists) (gk_h *h, const char *uri, const char *name);
+  int (*define_xml) (gk_h *h, const char *uri, const char *xml);
+  /* Stop (if running) and undefine, keeping NVRAM and TPM state. */
+  int (*undefine) (gk_h *h, const char *uri, const char *name);
+  /* The hypervisor driver's name: "QEMU", "Test", ... */
+  char *(*driver_type) (gk_h *h, const char *uri);
 };
 
 /* pool-rbd.so, pool-iscsi.so: a storage pool backend (pools/registry.c

@@ -307,6 +307,162 @@ domains_using_path (gk_h *h, const char *path)
   return users.ptr;
 }
 
+/* virt-clone's calls.  Each opens its own connection: they are few. */
+static char *
+get_domain_xml (gk_h *h, const char *uri, const char *name, bool *shutoff_rtn)
+{
+  virConnectPtr conn = connect_uri (h, uri, 0);
+  virDomainPtr dom;
+  char *xml = NULL;
+  int state = 0, reason;
+
+  if (conn == NULL)
+    return NULL;
+  dom = virDomainLookupByName (conn, name);
+  if (dom == NULL)
+    dom = virDomainLookupByUUIDString (conn, name);
+  if (dom == NULL) {
+    error_errno (h, ENOENT, "Domain '%s' was not found.", name);
+    goto out;
+  }
+  if (virDomainGetState (dom, &state, &reason, 0) == -1) {
+    libvirt_error (h, "cannot get the state of domain '%s'", name);
+    goto out;
+  }
+  *shutoff_rtn = state == VIR_DOMAIN_SHUTOFF;
+  xml = virDomainGetXMLDesc (dom, VIR_DOMAIN_XML_INACTIVE |
+                             VIR_DOMAIN_XML_SECURE);
+  if (xml == NULL)
+    libvirt_error (h, "error reading libvirt XML of '%s'", name);
+ out:
+  if (dom)
+    virDomainFree (dom);
+  virConnectClose (conn);
+  return xml;
+}
+
+static char **
+all_domain_xml (gk_h *h, const char *uri)
+{
+  virConnectPtr conn = connect_uri (h, uri, 0);
+  virDomainPtr *doms = NULL;
+  string_vector xmls = empty_vector;
+  int i, n;
+  bool ok = true;
+
+  if (conn == NULL)
+    return NULL;
+  n = virConnectListAllDomains (conn, &doms, 0);
+  if (n == -1) {
+    libvirt_error (h, "could not list domains%s", "");
+    virConnectClose (conn);
+    return NULL;
+  }
+  for (i = 0; i < n; ++i) {
+    char *xml = virDomainGetXMLDesc (doms[i], VIR_DOMAIN_XML_INACTIVE);
+
+    /* A domain undefined meanwhile is no longer there to collide with. */
+    if (xml && string_vector_append (&xmls, xml) == -1) {
+      free (xml);
+      ok = false;
+    }
+    virDomainFree (doms[i]);
+  }
+  free (doms);
+  virConnectClose (conn);
+  if (!ok || string_vector_terminate (&xmls) == -1) {
+    perrorf (h, "all_domain_xml");
+    string_vector_empty (&xmls);
+    return NULL;
+  }
+  return xmls.ptr;
+}
+
+static int
+domain_exists (gk_h *h, const char *uri, const char *name)
+{
+  virConnectPtr conn = connect_uri (h, uri, 0);
+  virDomainPtr dom;
+
+  if (conn == NULL)
+    return -1;
+  dom = virDomainLookupByName (conn, name);
+  if (dom)
+    virDomainFree (dom);
+  virConnectClose (conn);
+  return dom != NULL;
+}
+
+static int
+define_xml (gk_h *h, const char *uri, const char *xml)
+{
+  virConnectPtr conn = connect_uri (h, uri, 0);
+  virDomainPtr dom;
+
+  if (conn == NULL)
+    return -1;
+  dom = virDomainDefineXML (conn, xml);
+  if (dom == NULL)
+    libvirt_error (h, "could not define the new domain%s", "");
+  else
+    virDomainFree (dom);
+  virConnectClose (conn);
+  return dom ? 0 : -1;
+}
+
+static int
+undefine (gk_h *h, const char *uri, const char *name)
+{
+  virConnectPtr conn = connect_uri (h, uri, 0);
+  virDomainPtr dom;
+  int state = 0, reason, r = -1;
+
+  if (conn == NULL)
+    return -1;
+  dom = virDomainLookupByName (conn, name);
+  if (dom == NULL) {
+    libvirt_error (h, "Could not remove old vm '%s'", name);
+    goto out;
+  }
+  if (virDomainGetState (dom, &state, &reason, 0) == 0 &&
+      state != VIR_DOMAIN_SHUTOFF && virDomainDestroy (dom) == -1) {
+    libvirt_error (h, "Could not remove old vm '%s': cannot stop it", name);
+    goto out;
+  }
+  if (virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_KEEP_NVRAM |
+                              VIR_DOMAIN_UNDEFINE_KEEP_TPM |
+                              VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+                              VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
+                              VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA) == -1) {
+    libvirt_error (h, "Could not remove old vm '%s'", name);
+    goto out;
+  }
+  r = 0;
+ out:
+  if (dom)
+    virDomainFree (dom);
+  virConnectClose (conn);
+  return r;
+}
+
+static char *
+driver_type (gk_h *h, const char *uri)
+{
+  virConnectPtr conn = connect_uri (h, uri, VIR_CONNECT_RO);
+  const char *type;
+  char *ret = NULL;
+
+  if (conn == NULL)
+    return NULL;
+  type = virConnectGetType (conn);
+  if (type == NULL)
+    libvirt_error (h, "could not get the hypervisor type%s", "");
+  else if ((ret = strdup (type)) == NULL)
+    perrorf (h, "strdup");
+  virConnectClose (conn);
+  return ret;
+}
+
 /* The module's one export (lib/modules.h). */
 extern const struct gk_libvirt_module guestkit_module;
 const struct gk_libvirt_module guestkit_module = {
@@ -314,4 +470,10 @@ const struct gk_libvirt_module guestkit_module = {
   .add_domain = add_domain,
   .list_domains = list_domains,
   .domains_using_path = domains_using_path,
+  .get_domain_xml = get_domain_xml,
+  .all_domain_xml = all_domain_xml,
+  .domain_exists = domain_exists,
+  .define_xml = define_xml,
+  .undefine = undefine,
+  .driver_type = driver_type,
 };
