@@ -209,6 +209,12 @@ extern int gk_pool_start (gk_h *h, const char *name);
 extern int gk_pool_stop (gk_h *h, const char *name);
 extern int gk_pool_refresh (gk_h *h, const char *name);
 extern int gk_pool_delete (gk_h *h, const char *name);
+/* Temporary volumes a killed copy left (GK_TMP_PREFIX names), as a
+ * NULL-terminated list (empty if none); gk_pool_clean removes them all
+ * and returns how many, or -1.
+ */
+extern char **gk_pool_list_leftovers (gk_h *h, const char *name);
+extern int gk_pool_clean (gk_h *h, const char *name);
 extern char **gk_pool_list (gk_h *h);
 extern struct gk_pool_info *gk_pool_get_info (gk_h *h, const char *name);
 extern void gk_free_pool_info (struct gk_pool_info *info);
@@ -247,6 +253,9 @@ extern int gk_vol_clone (gk_h *h, const char *src_pool, const char *src,
                          const char *dst_pool, const char *dst,
                          unsigned flags);
 extern int gk_vol_wipe (gk_h *h, const char *pool, const char *name);
+/* Rename a volume; EEXIST if new_name exists. */
+extern int gk_vol_rename (gk_h *h, const char *pool, const char *old_name,
+                          const char *new_name);
 extern int gk_vol_upload (gk_h *h, const char *pool, const char *name,
                           const char *local_file, gk_progress_cb cb,
                           void *opaque);

@@ -2,6 +2,8 @@
 #ifndef GUESTKIT_POOL_INTERNAL_H
 #define GUESTKIT_POOL_INTERNAL_H
 
+#include <string.h>
+
 #include "internal.h"
 #include "pool-xml.h"
 #include "pool-backend.h"
@@ -20,5 +22,11 @@ extern int gk_int_with_pool (gk_h *h, const char *name,
                                         void *arg),
                              void *arg);
 extern void gk_int_free_vol_state (struct vol_state *st);
+/* Does the volume name start with GK_TMP_PREFIX? */
+static inline bool
+gk_int_is_tmp_name (const char *name)
+{
+  return strncmp (name, GK_TMP_PREFIX, strlen (GK_TMP_PREFIX)) == 0;
+}
 
 #endif /* GUESTKIT_POOL_INTERNAL_H */

@@ -666,6 +666,74 @@ gk_pool_refresh (gk_h *h, const char *name)
   return gk_int_with_pool (h, name, refresh_op, NULL);
 }
 
+/* The pool's temporary volumes: under the lock no operation of ours is
+ * running, so each one is what a killed copy left behind.
+ */
+static int
+leftovers_op (gk_h *h, const char *name, struct pool_def *def,
+              const struct pool_backend *b, void *arg)
+{
+  char ***names = arg;
+  size_t i, j;
+
+  if (gk_int_require_active (h, name) == -1 ||
+      b->vol_list (h, def, names) == -1)
+    return -1;
+  for (i = j = 0; (*names)[i]; ++i) {
+    if (gk_int_is_tmp_name ((*names)[i]))
+      (*names)[j++] = (*names)[i];
+    else
+      free ((*names)[i]);
+  }
+  (*names)[j] = NULL;
+  return 0;
+}
+
+char **
+gk_pool_list_leftovers (gk_h *h, const char *name)
+{
+  char **names = NULL;
+
+  trace (h, "gk_pool_list_leftovers %s", name);
+  if (gk_int_with_pool (h, name, leftovers_op, &names) == -1) {
+    free_string_list (names);
+    return NULL;
+  }
+  return names;
+}
+
+static int
+clean_op (gk_h *h, const char *name, struct pool_def *def,
+          const struct pool_backend *b, void *arg)
+{
+  CLEANUP_FREE_STRING_LIST char **names = NULL;
+  int *count = arg;
+  size_t i;
+
+  if (leftovers_op (h, name, def, b, &names) == -1)
+    return -1;
+  if (names[0] && b->vol_delete == NULL)
+    return not_supported (h, def, "volume deletion");
+  for (i = 0; names[i]; ++i) {
+    debug (h, "pool %s: removing leftover %s", name, names[i]);
+    if (b->vol_delete (h, def, names[i]) == -1)
+      return -1;
+    (*count)++;
+  }
+  return 0;
+}
+
+int
+gk_pool_clean (gk_h *h, const char *name)
+{
+  int count = 0;
+
+  trace (h, "gk_pool_clean %s", name);
+  if (gk_int_with_pool (h, name, clean_op, &count) == -1)
+    return -1;
+  return count;
+}
+
 static int
 delete_op (gk_h *h, const char *name, struct pool_def *def,
            const struct pool_backend *b, void *arg)

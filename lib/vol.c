@@ -256,17 +256,43 @@ gk_vol_clone (gk_h *h, const char *src_pool, const char *src,
   e = vol_exists (h, ddef, db, dst);
   if (e == -1)
     goto out;
-  if (e == 1) {
+  /* Most backends make dst; iscsi copies into a LUN made on the target. */
+  if (e == 1 && !db->clone_into_existing) {
     error_errno (h, EEXIST, "volume ‘%s’ already exists in pool ‘%s’",
                  dst, dst_pool);
+    goto out;
+  }
+  if (e == 0 && db->clone_into_existing) {
+    error_errno (h, ENOENT, "no volume called ‘%s’ in pool ‘%s’ (%s pools "
+                 "copy into an existing volume)", dst, dst_pool, ddef->type);
     goto out;
   }
   if (db->vol_clone == NULL) {
     not_supported (h, ddef, "volume clone");
     goto out;
   }
+  if (same && strcmp (src, dst) == 0) {
+    error_errno (h, EINVAL, "vol_clone: ‘%s’ cannot be copied onto itself",
+                 src);
+    goto out;
+  }
   if (sb->vol_info (h, sdef, src, &st) == -1)
     goto out;
+  if (db->clone_into_existing) {
+    struct vol_state dst_st = { 0 };
+    uint64_t cap;
+
+    if (db->vol_info (h, ddef, dst, &dst_st) == -1)
+      goto out;
+    cap = dst_st.capacity;
+    gk_int_free_vol_state (&dst_st);
+    if (cap < st.capacity) {
+      error_errno (h, ENOSPC, "volume ‘%s’ of pool ‘%s’ (%" PRIu64 " bytes) "
+                   "is smaller than ‘%s’ (%" PRIu64 " bytes)", dst, dst_pool,
+                   cap, src, st.capacity);
+      goto out;
+    }
+  }
   r = db->vol_clone (h, ddef, dst, sdef, &st, flags);
  out:
   gk_int_free_vol_state (&st);
@@ -275,6 +301,60 @@ gk_vol_clone (gk_h *h, const char *src_pool, const char *src,
   gk_int_pool_unlock (lock2);
   gk_int_pool_unlock (lock1);
   return r;
+}
+
+struct rename_arg { const char *old_name, *new_name; };
+
+static int
+rename_op (gk_h *h, const char *pool, struct pool_def *def,
+           const struct pool_backend *b, void *arg)
+{
+  struct rename_arg *r = arg;
+  struct vol_state st = { 0 };
+  int e;
+
+  if (need_vol (h, pool, def, b, r->old_name) == -1)
+    return -1;
+  e = vol_exists (h, def, b, r->new_name);
+  if (e == -1)
+    return -1;
+  if (e == 1) {
+    error_errno (h, EEXIST, "volume ‘%s’ already exists in pool ‘%s’",
+                 r->new_name, pool);
+    return -1;
+  }
+  if (b->vol_rename == NULL)
+    return not_supported (h, def, "volume rename");
+  /* A defined guest using the old path would lose its disk: a word. */
+  if (b->vol_info (h, def, r->old_name, &st) == 0 && st.path) {
+    CLEANUP_FREE_STRING_LIST char **users =
+      gk_int_domains_using_path (h, st.path);
+    size_t i;
+
+    for (i = 0; users && users[i]; ++i)
+      warning (h, "volume ‘%s’ is a disk of the libvirt domain ‘%s’",
+               r->old_name, users[i]);
+  }
+  gk_int_free_vol_state (&st);
+  return b->vol_rename (h, def, r->old_name, r->new_name);
+}
+
+int
+gk_vol_rename (gk_h *h, const char *pool, const char *old_name,
+               const char *new_name)
+{
+  struct rename_arg r = { old_name, new_name };
+
+  trace (h, "gk_vol_rename %s %s %s", pool, old_name, new_name);
+  if (gk_int_check_name (h, "volume", old_name) == -1 ||
+      gk_int_check_name (h, "volume", new_name) == -1)
+    return -1;
+  if (strcmp (old_name, new_name) == 0) {
+    error_errno (h, EEXIST, "vol_rename: the volume is already called ‘%s’",
+                 old_name);
+    return -1;
+  }
+  return gk_int_with_pool (h, pool, rename_op, &r);
 }
 
 static int
@@ -384,10 +464,20 @@ list_op (gk_h *h, const char *pool, struct pool_def *def,
          const struct pool_backend *b, void *arg)
 {
   struct list_arg *l = arg;
+  size_t i, j;
 
-  if (gk_int_require_active (h, pool) == -1)
+  if (gk_int_require_active (h, pool) == -1 ||
+      b->vol_list (h, def, &l->names) == -1)
     return -1;
-  return b->vol_list (h, def, &l->names);
+  /* Temporary volumes are not volumes (gk_pool_list_leftovers). */
+  for (i = j = 0; l->names[i]; ++i) {
+    if (gk_int_is_tmp_name (l->names[i]))
+      free (l->names[i]);
+    else
+      l->names[j++] = l->names[i];
+  }
+  l->names[j] = NULL;
+  return 0;
 }
 
 char **

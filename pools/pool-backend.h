@@ -15,6 +15,13 @@
  *   volume, a failed upload restores nothing but also leaves no new file.
  * - The pool lock is held during the call; callbacks never lock.
  * - The struct only grows at the end; .size guards old registrations.
+ *
+ * Temporary names: a copy that must appear whole is made under the name
+ * GK_TMP_PREFIX NAME and renamed into place when complete (the dir
+ * backend does it per file, virt-clone per set of disks).  Every backend
+ * accepts such names.  Outside an operation (the pool lock) a volume
+ * with the prefix is the leftover of a killed one: gk_vol_list hides
+ * them, gk_pool_list_leftovers lists them, gk_pool_clean removes them.
  */
 #ifndef GUESTKIT_POOL_BACKEND_H
 #define GUESTKIT_POOL_BACKEND_H
@@ -23,6 +30,11 @@
 #include <stdbool.h>
 
 #include "guestkit.h"
+
+/* Not a valid start for a name libvirt or a user would pick: a dot (so
+ * a dir pool's ls hides it) and our name.  lvm2 and RBD accept it.
+ */
+#define GK_TMP_PREFIX ".gk-tmp-"
 
 struct pool_def;                /* lib/pool-xml.h */
 struct vol_def;
@@ -55,7 +67,9 @@ struct pool_backend {
                   uint64_t *allocation, uint64_t *available);
   int (*delete_pool) (gk_h *h, const struct pool_def *def);
 
-  /* Volumes.  REQUIRED: vol_list and vol_info. */
+  /* Volumes.  REQUIRED: vol_list and vol_info.  vol_list returns every
+   * volume, those named GK_TMP_PREFIX... too (the library hides them).
+   */
   int (*vol_list) (gk_h *h, const struct pool_def *def, char ***names_rtn);
   int (*vol_info) (gk_h *h, const struct pool_def *def, const char *name,
                    struct vol_state *st);
@@ -78,6 +92,18 @@ struct pool_backend {
                      int fd, gk_progress_cb progress, void *opaque);
   int (*vol_download) (gk_h *h, const struct pool_def *def, const char *name,
                        int fd, gk_progress_cb progress, void *opaque);
+  /* Rename a volume in place, data untouched.  The library has checked
+   * both names, that old_name exists and new_name does not; the backend still
+   * never replaces a volume that appeared meanwhile.
+   */
+  int (*vol_rename) (gk_h *h, const struct pool_def *def,
+                     const char *old_name, const char *new_name);
+  /* vol_clone writes into an EXISTING volume (iscsi: LUNs are made on
+   * the target, never here).  The library then requires that dst exists
+   * and holds at least the source's capacity; dst's old content is
+   * overwritten entirely, and is undefined after a failed clone.
+   */
+  bool clone_into_existing;
 };
 
 /* pools/registry.c.  Is the type one of ours (no module is loaded)? */

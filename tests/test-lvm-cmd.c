@@ -95,6 +95,8 @@ START_TEST (test_lvs)
   golden ("lvcreate-thin-snapshot",
           lvm_cmd_lvcreate_thin_snapshot (&a, "vg0", "disk1", "clone1"), &a);
   golden ("lvremove", lvm_cmd_lvremove (&a, "vg0", "disk1"), &a);
+  golden ("lvrename",
+          lvm_cmd_lvrename (&a, "vg0", ".gk-tmp-disk1", "disk1"), &a);
   golden ("lvresize-grow",
           lvm_cmd_lvresize (&a, "vg0", "disk1", 30 * MiB, 4 * MiB, false), &a);
   golden ("lvresize-shrink",
@@ -133,6 +135,8 @@ START_TEST (test_names)
   string_vector a = empty_vector;
 
   ck_assert_ptr_null (lvm_name_invalid ("disk-1.img_2+x"));
+  /* Temporary names (GK_TMP_PREFIX) are valid LV names. */
+  ck_assert_ptr_null (lvm_name_invalid (".gk-tmp-disk1"));
   ck_assert_ptr_nonnull (lvm_name_invalid (""));
   ck_assert_ptr_nonnull (lvm_name_invalid ("a/b"));
   ck_assert_ptr_nonnull (lvm_name_invalid ("-a"));

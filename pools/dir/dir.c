@@ -23,8 +23,6 @@
 #include "pool-internal.h"
 #include "file-util.h"
 
-#define TMP_PREFIX ".gk-tmp-"
-
 static char *
 vol_path (gk_h *h, const struct pool_def *def, const char *name,
           bool tmp)
@@ -32,7 +30,7 @@ vol_path (gk_h *h, const struct pool_def *def, const char *name,
   char *path;
 
   if (asprintf (&path, "%s/%s%s", def->target_path,
-                tmp ? TMP_PREFIX : "", name) == -1) {
+                tmp ? GK_TMP_PREFIX : "", name) == -1) {
     perrorf (h, "dir pool");
     return NULL;
   }
@@ -116,8 +114,10 @@ dir_vol_list (gk_h *h, const struct pool_def *def, char ***names_rtn)
     struct stat sb;
     char *name;
 
-    if (strcmp (e->d_name, ".") == 0 || strcmp (e->d_name, "..") == 0 ||
-        strncmp (e->d_name, TMP_PREFIX, strlen (TMP_PREFIX)) == 0)
+    /* Temporary files too: the library hides them, and lists them as
+     * leftovers (no operation is running: we hold the pool's lock).
+     */
+    if (strcmp (e->d_name, ".") == 0 || strcmp (e->d_name, "..") == 0)
       continue;
     if (fstatat (dirfd (d), e->d_name, &sb, 0) == -1 ||
         !(S_ISREG (sb.st_mode) || S_ISBLK (sb.st_mode)))
@@ -553,6 +553,30 @@ dir_vol_download (gk_h *h, const struct pool_def *def, const char *name,
   return r;
 }
 
+static int
+dir_vol_rename (gk_h *h, const struct pool_def *def, const char *old_name,
+                const char *new_name)
+{
+  CLEANUP_FREE char *from = vol_path (h, def, old_name, false);
+  CLEANUP_FREE char *to = vol_path (h, def, new_name, false);
+
+  if (from == NULL || to == NULL)
+    return -1;
+  if (renameat2 (AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+    return 0;
+  /* A filesystem without RENAME_NOREPLACE (EINVAL): check, then rename.
+   * Only a process ignoring the pool lock could slip in between.
+   */
+  if (errno == EINVAL || errno == ENOSYS) {
+    if (access (to, F_OK) == 0)
+      errno = EEXIST;
+    else if (rename (from, to) == 0)
+      return 0;
+  }
+  perrorf (h, "rename: %s to %s", from, to);
+  return -1;
+}
+
 const struct pool_backend dir_backend = {
   .size = sizeof (struct pool_backend),
   .type = "dir",
@@ -571,4 +595,5 @@ const struct pool_backend dir_backend = {
   .vol_wipe = dir_vol_wipe,
   .vol_upload = dir_vol_upload,
   .vol_download = dir_vol_download,
+  .vol_rename = dir_vol_rename,
 };

@@ -281,6 +281,13 @@ lvm_cmd_lvremove (string_vector *argv, const char *vg, const char *lv)
 }
 
 int
+lvm_cmd_lvrename (string_vector *argv, const char *vg, const char *old_lv,
+                  const char *new_lv)
+{
+  return build (argv, "lvrename", vg, old_lv, new_lv, NULL);
+}
+
+int
 lvm_cmd_lvresize (string_vector *argv, const char *vg, const char *lv,
                   uint64_t size, uint64_t extent, bool shrink)
 {

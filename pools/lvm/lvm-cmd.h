@@ -80,6 +80,9 @@ extern int lvm_cmd_lvcreate_thin_snapshot (string_vector *argv,
                                            const char *lv);
 extern int lvm_cmd_lvremove (string_vector *argv, const char *vg,
                              const char *lv);
+/* lvrename VG OLD NEW (lvm2 refuses an existing NEW itself). */
+extern int lvm_cmd_lvrename (string_vector *argv, const char *vg,
+                             const char *old_lv, const char *new_lv);
 /* shrink adds --force (lvm2 asks before reducing otherwise).  The library
  * passes it only for gk_vol_resize (..., GK_VOL_RESIZE_SHRINK).
  */

@@ -614,6 +614,18 @@ lvm_vol_delete (gk_h *h, const struct pool_def *def, const char *name)
 }
 
 static int
+lvm_vol_rename (gk_h *h, const struct pool_def *def, const char *old_name,
+                const char *new_name)
+{
+  string_vector argv = empty_vector;
+
+  if (check_lvm_name (h, "volume", new_name) == -1)
+    return -1;
+  return run (h, lvm_cmd_lvrename (&argv, vg_of (def), old_name, new_name),
+              &argv, NULL);
+}
+
+static int
 lvm_vol_resize (gk_h *h, const struct pool_def *def, const char *name,
                 uint64_t capacity, unsigned flags)
 {
@@ -1014,4 +1026,5 @@ const struct pool_backend lvm_backend = {
   .vol_wipe = lvm_vol_wipe,
   .vol_upload = lvm_vol_upload,
   .vol_download = lvm_vol_download,
+  .vol_rename = lvm_vol_rename,
 };

@@ -1499,6 +1499,31 @@ rbd_vol_download (gk_h *h, const struct pool_def *def, const char *name,
   return r;
 }
 
+/* Within the RADOS pool: metadata only.  A linked clone keeps its
+ * parent's snapshot, named after the clone's first name (only the
+ * prefix matters when it is dropped, see remember_clone_snap).
+ */
+static int
+rbd_vol_rename (gk_h *h, const struct pool_def *def, const char *old_name,
+                const char *new_name)
+{
+  struct conn c;
+  int r;
+
+  if (conn_open (h, def, &c) == -1)
+    return -1;
+  r = rbd_rename (c.io, old_name, new_name);
+  conn_close (&c);
+  if (r == -EEXIST) {
+    error_errno (h, EEXIST, "rbd pool ‘%s’: volume ‘%s’ already exists",
+                 def->name, new_name);
+    return -1;
+  }
+  if (r < 0)
+    return rbd_fail (h, def, old_name, "rename", r);
+  return 0;
+}
+
 static const struct pool_backend rbd_backend = {
   .size = sizeof (struct pool_backend),
   .type = "rbd",
@@ -1515,6 +1540,7 @@ static const struct pool_backend rbd_backend = {
   .vol_wipe = rbd_vol_wipe,
   .vol_upload = rbd_vol_upload,
   .vol_download = rbd_vol_download,
+  .vol_rename = rbd_vol_rename,
 };
 
 /* This backend is the pool-rbd module (lib/modules.h), loaded by
