@@ -95,7 +95,7 @@ struct plan {
   bool replaced;
 };
 
-#define TMP_PREFIX ".gk-tmp-"
+#define TMP_PREFIX GK_TMP_PREFIX
 
 static bool
 cancelled (gk_h *h)
@@ -158,6 +158,12 @@ remove_node (xmlNodePtr n)
   if (n->type == XML_ATTRIBUTE_NODE)
     xmlRemoveProp ((xmlAttrPtr) n);
   else {
+    /* The indentation before the element goes with it. */
+    xmlNodePtr prev = n->prev;
+    if (prev && xmlNodeIsText (prev) && xmlIsBlankNode (prev)) {
+      xmlUnlinkNode (prev);
+      xmlFreeNode (prev);
+    }
     xmlUnlinkNode (n);
     xmlFreeNode (n);
   }

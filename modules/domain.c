@@ -372,7 +372,7 @@ all_domain_xml (gk_h *h, const char *uri)
   virConnectClose (conn);
   if (!ok || string_vector_terminate (&xmls) == -1) {
     perrorf (h, "all_domain_xml");
-    string_vector_empty (&xmls);
+    string_vector_free_all (&xmls);
     return NULL;
   }
   return xmls.ptr;

@@ -20,6 +20,8 @@
 #include <signal.h>
 #include <time.h>
 #include <locale.h>
+#include <limits.h>
+#include <stdarg.h>
 
 #include "guestkit.h"
 #include "vector.h"
