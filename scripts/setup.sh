@@ -19,7 +19,7 @@ packages=(
   qemu-utils qemu-system-x86
   # the reference tools and the test libvirtd (with the storage drivers for
   # the rbd and iscsi-direct pool types: the virsh interop tests define them)
-  libvirt-daemon-system libvirt-clients virtinst  # virtinst: virt-manager's virt-clone
+  libvirt-daemon-system libvirt-clients virtinst swtpm swtpm-tools  # virt-manager's virt-clone; TPM domains
   libvirt-daemon-driver-storage-rbd libvirt-daemon-driver-storage-iscsi-direct
   # xmllint for the interop tests; bash-completion for guestkit.bash's test
   libxml2-utils bash-completion
