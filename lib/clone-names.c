@@ -102,11 +102,13 @@ gk_int_clone_path (gk_h *h, const char *orig_name, const char *new_name,
     perrorf (h, "strdup");
     return NULL;
   }
-  /* The extension is what follows the last dot in the whole path (as
-   * Python's rsplit), if it is at most 7 characters long.
+  /* The extension is what follows the last dot of the file name, if it
+   * is at most 7 characters long.  (virt-manager looks for the last dot
+   * of the whole path, so "/d.x/disk" becomes "/d-clone.x/disk", in a
+   * directory that does not exist: not copied.)
    */
   dot = strrchr (path, '.');
-  if (dot && strlen (dot + 1) <= 7) {
+  if (dot && strchr (dot, '/') == NULL && strlen (dot + 1) <= 7) {
     *dot = '\0';
     suffix = orig_path + (dot - path);
   }
