@@ -394,11 +394,16 @@ main (int argc, char *argv[])
     gk_set_verbose (h, 1);
 
   if (print_xml) {
-    CLEANUP_FREE char *xml = gk_clone_domain_xml (h, &p);
+    char *xml = gk_clone_domain_xml (h, &p);
     if (xml == NULL)
       exit (EXIT_FAILURE);
     printf ("%s\n", xml);
+    free (xml);
     gk_close (h);
+    free (files.ptr);
+    free (macs.ptr);
+    free (force.ptr);
+    free (skip.ptr);
     exit (EXIT_SUCCESS);
   }
 
@@ -413,7 +418,7 @@ main (int argc, char *argv[])
   sigaction (SIGHUP, &sa, NULL);
 
   {
-    CLEANUP_FREE char *name = gk_clone_domain (h, &p);
+    char *name = gk_clone_domain (h, &p);
     if (name == NULL) {
       if (gk_last_errno (h) == ECANCELED)
         fprintf (stderr, "Installation aborted at user request\n");
@@ -421,6 +426,7 @@ main (int argc, char *argv[])
     }
     if (!quiet)
       printf ("\nClone '%s' created successfully.\n", name);
+    free (name);
   }
   gk_close (h);
   free (files.ptr);

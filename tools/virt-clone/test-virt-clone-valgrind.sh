@@ -1,0 +1,75 @@
+#!/bin/bash -
+# virt-clone without a libvirtd: libvirt's in-process test driver
+# (test:///default) and --original-xml.  Run under valgrind by make
+# check-valgrind and under ASan/UBSan by make check-sanitize: the whole
+# planner and the copies, with leaks and memory errors fatal.
+set -e
+. "$abs_top_builddir/tests/functions.sh"
+
+d="$(mktemp -d)"
+trap 'rm -rf "$d"' EXIT
+export GUESTKIT_STATE_DIR="$d/state"
+export GUESTKIT_SWTPM_DIR="$d/swtpm"
+clone () { "$run" ${GUESTKIT_TEST_VALGRIND:-} virt-clone --connect test:///default "$@"; }
+
+truncate -s 8M "$d/t.img"
+head -c 1M /dev/urandom | dd of="$d/t.img" bs=1M seek=3 conv=notrunc status=none
+qemu-img create -q -f qcow2 "$d/q.qcow2" 8M
+qemu-io -c 'write -P 0x11 0 1M' "$d/q.qcow2" >/dev/null
+head -c 64k /dev/urandom > "$d/t_VARS.fd"
+mkdir -p "$GUESTKIT_SWTPM_DIR/6b3c8a8e-0000-4000-8000-0000000000f1"
+echo state > "$GUESTKIT_SWTPM_DIR/6b3c8a8e-0000-4000-8000-0000000000f1/s"
+cat > "$d/t.xml" <<XML
+<domain type='test'>
+  <name>t</name>
+  <uuid>6b3c8a8e-0000-4000-8000-0000000000f1</uuid>
+  <title>x</title>
+  <memory>65536</memory>
+  <os><type>hvm</type><loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader><nvram>$d/t_VARS.fd</nvram></os>
+  <devices>
+    <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$d/t.img'/><target dev='vda'/><serial>ABC123</serial></disk>
+    <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$d/q.qcow2'/><target dev='vdb'/></disk>
+    <disk type='file' device='cdrom'><target dev='hdc'/><readonly/></disk>
+    <interface type='user'><mac address='52:54:00:01:02:03'/><target dev='vnet9'/></interface>
+    <graphics type='vnc' port='5905' autoport='no'/>
+    <tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm>
+  </devices>
+</domain>
+XML
+
+clone --original-xml "$d/t.xml" --auto-clone --print-xml > "$d/out.xml"
+grep -q '<name>t-clone</name>' "$d/out.xml" || fail "name"
+grep -q "source file=\"$d/t-clone.img\"" "$d/out.xml" || fail "disk path"
+grep -q 'port="-1"' "$d/out.xml" || fail "graphics port"
+grep -q 'vnet9' "$d/out.xml" && fail "interface target kept"
+
+clone -q --original-xml "$d/t.xml" -n t2 -f "$d/c1.img" -f "$d/c2.qcow2" -m 52:54:00:0a:0b:0c
+cmp "$d/t.img" "$d/c1.img" || fail "raw copy"
+qemu-img compare -q "$d/q.qcow2" "$d/c2.qcow2" || fail "qcow2 copy"
+cmp "$d/t_VARS.fd" "$d/t2_VARS.fd" || fail "nvram copy"
+[ "$(ls "$GUESTKIT_SWTPM_DIR" | wc -l)" -eq 2 ] || fail "TPM state not copied"
+clone -q --original-xml "$d/t.xml" -n t3 -f "$d/l1.qcow2" -f "$d/l2.qcow2" --linked --nvram "$d/l_VARS.fd"
+qemu-img compare -q "$d/t.img" "$d/l1.qcow2" || fail "linked raw"
+qemu-img compare -q "$d/q.qcow2" "$d/l2.qcow2" || fail "linked qcow2"
+# Errors leave nothing.
+: > "$d/err"
+before=$(ls -a "$d")
+set +e
+clone --original-xml "$d/t.xml" -n t4 -f "$d/e1.img" -f "$d/e2.qcow2" -m 52:54:00:xx:00:00 2> "$d/err"
+rc=$?
+set -e
+[ $rc -eq 1 ] || fail "bad --mac: exit $rc"
+grep -q "invalid MAC address" "$d/err" || fail "bad --mac: message"
+[ "$(ls -a "$d")" = "$before" ] || fail "bad --mac left files"
+# libvirt refuses the new domain (NVRAM without a loader): the copies,
+# the NVRAM and the TPM state made before the define are all removed.
+sed "s|<loader[^<]*</loader>||" "$d/t.xml" > "$d/noloader.xml"
+before=$(ls -a "$d"; ls "$GUESTKIT_SWTPM_DIR")
+set +e
+clone --original-xml "$d/noloader.xml" -n t5 -f "$d/n1.img" -f "$d/n2.qcow2" 2> "$d/err"
+rc=$?
+set -e
+[ $rc -eq 1 ] || fail "define failure: exit $rc"
+grep -q "could not define the new domain" "$d/err" || fail "define failure: message"
+[ "$(ls -a "$d"; ls "$GUESTKIT_SWTPM_DIR")" = "$before" ] || fail "define failure left files"
+echo "$0: PASS"
