@@ -229,6 +229,15 @@ clone -q -o gkc-pool --auto-clone
 gk vol-list pool1 | grep -q 'vol-clone.img' || fail "pool volume clone not in pool1"
 same_bytes "$d/pool1/vol.img" "$d/pool1/vol-clone.img"
 
+# --pool: into another pool.
+mkdir "$d/pool2"
+gk pool-define-as pool2 dir --target "$d/pool2" >/dev/null
+gk pool-start pool2 >/dev/null
+clone -q -o gkc-pool -n gkc-pool2 --auto-clone --pool pool2
+same_bytes "$d/pool1/vol.img" "$d/pool2/vol-clone.img"
+virsh -q -c "$libvirt_uri" dumpxml gkc-pool2 | grep -q "$d/pool2/vol-clone.img" ||
+  fail "--pool: disk source not in pool2"
+
 # --linked: a qcow2 overlay of the original, its format recorded.
 clone -q -o gkc-one -n gkc-linked -f "$d/linked.qcow2" --linked
 qemu-img info --output=json "$d/linked.qcow2" > "$d/linked.json"
@@ -240,6 +249,18 @@ same_bytes "$d/gkc-one.img" "$d/linked.qcow2"
 # --replace: the old domain goes only when the new one is defined.
 clone -q -o gkc-one -n gkc-linked -f "$d/replaced.img" --replace
 virsh -q -c "$libvirt_uri" dumpxml gkc-linked | grep -q "$d/replaced.img" || fail "--replace: not replaced"
+
+# --replace when libvirt refuses the new domain: the old one stays.
+virsh -q -c "$libvirt_uri" dumpxml --inactive gkc-linked > "$d/replace.before.xml"
+sed "s|<interface type='user'>|<interface type='bogus'>|" "$d/one.xml" > "$d/bogus.xml"
+set +e
+clone --original-xml "$d/bogus.xml" -n gkc-linked -f "$d/bogus.img" --replace 2> "$d/replace.err"
+rc=$?
+set -e
+[ $rc -eq 1 ] || fail "--replace with a refused domain: exit $rc"
+virsh -q -c "$libvirt_uri" dumpxml --inactive gkc-linked > "$d/replace.after.xml"
+diff -u "$d/replace.before.xml" "$d/replace.after.xml" || fail "--replace lost the old domain"
+[ ! -e "$d/bogus.img" ] || fail "--replace left the copy of a refused clone"
 
 # ---- Failures that happen mid-way ----
 world > "$d/world.before"
