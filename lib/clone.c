@@ -426,7 +426,24 @@ find_volume (struct plan *pl, struct clone_disk *d)
   for (i = 0; pools && pools[i]; ++i) {
     CLEANUP_FREE_STRING_LIST char **vols = NULL;
 
+    const struct pool_backend *b;
+    struct pool_def *def;
+    bool network_pool;
+
     if (!gk_int_pool_active (h, pools[i]))
+      continue;
+    /* Only pools that can hold such a disk: never ask a Ceph or iSCSI
+     * server about a local file (it may be slow, or down).
+     */
+    gk_push_error_handler (h, NULL, NULL);
+    def = gk_int_load_pool (h, pools[i], &b);
+    gk_pop_error_handler (h);
+    if (def == NULL)
+      continue;
+    network_pool = strcmp (def->type, "rbd") == 0 ||
+      strcmp (def->type, "iscsi") == 0;
+    gk_int_free_pool_def (def);
+    if (network_pool != (strcmp (d->type, "network") == 0))
       continue;
     gk_push_error_handler (h, NULL, NULL);
     vols = gk_vol_list (h, pools[i]);
