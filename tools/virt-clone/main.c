@@ -203,6 +203,7 @@ static const char *copy_name;
 static uint64_t copy_size;
 static time_t copy_t0;
 static bool show_bar;
+static int last_pct = -1;
 
 static void
 copy_start (void *opaque, const char *path, uint64_t size)
@@ -212,6 +213,7 @@ copy_start (void *opaque, const char *path, uint64_t size)
   copy_name = slash ? slash + 1 : path;
   copy_size = size;
   copy_t0 = time (NULL);
+  last_pct = -1;
   if (!quiet && !show_bar)
     printf ("Allocating '%s'\n", copy_name);
 }
@@ -219,20 +221,17 @@ copy_start (void *opaque, const char *path, uint64_t size)
 static int
 progress (void *opaque, uint64_t done, uint64_t total)
 {
-  static int last = -1;
   int pct = total ? (int) (done * 100 / total) : 100, i;
 
-  if (!show_bar || pct == last)
+  if (!show_bar || pct == last_pct)
     return 0;
-  last = pct;
+  last_pct = pct;
   fprintf (stderr, "\rAllocating '%s' [", copy_name);
   for (i = 0; i < 30; ++i)
     fputc (i < pct * 30 / 100 ? '#' : ' ', stderr);
   fprintf (stderr, "] %3d%% %5.0f MiB %lds%s", pct,
            total / 1048576.0, (long) (time (NULL) - copy_t0),
            done == total ? "\n" : "");
-  if (done == total)
-    last = -1;
   return 0;
 }
 
