@@ -199,26 +199,6 @@ random_bytes (gk_h *h, void *buf, size_t n)
   return 0;
 }
 
-static char *
-random_uuid (gk_h *h)
-{
-  unsigned char b[16];
-  char *s;
-
-  if (random_bytes (h, b, sizeof b) == -1)
-    return NULL;
-  b[6] = (b[6] & 0x0f) | 0x40;  /* version 4 */
-  b[8] = (b[8] & 0x3f) | 0x80;  /* RFC 4122 variant */
-  if (asprintf (&s, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-                "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4],
-                b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-                b[14], b[15]) == -1) {
-    perrorf (h, "asprintf");
-    return NULL;
-  }
-  return s;
-}
-
 static bool
 valid_uuid (const char *s)
 {
@@ -684,7 +664,7 @@ plan_identity (struct plan *pl)
     pl->new_uuid = strdup (p->uuid);
   }
   else
-    pl->new_uuid = random_uuid (h);
+    pl->new_uuid = gk_int_random_uuid (h);
   if (pl->new_uuid == NULL)
     return -1;
   for (i = 0; pl->all_xml && pl->all_xml[i]; ++i) {

@@ -135,4 +135,7 @@ extern int gk_int_df_native (gk_h *h, struct gk_fs_usage **usage_rtn,
 /* appliance.c */
 extern void gk_int_appliance_free (gk_h *h);
 
+/* pool.c: a random (version 4) UUID string. */
+extern char *gk_int_random_uuid (gk_h *h);
+
 #endif /* GUESTKIT_INTERNAL_H */

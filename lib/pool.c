@@ -252,8 +252,9 @@ write_file_atomic (gk_h *h, const char *path, const char *content)
   return 0;
 }
 
-static char *
-random_uuid (gk_h *h)
+/* A random (version 4) UUID, also for virt-clone's new domains. */
+char *
+gk_int_random_uuid (gk_h *h)
 {
   unsigned char b[16];
   char *ret;
@@ -328,7 +329,7 @@ define_def (gk_h *h, struct pool_def *def)
     return -1;
   if (backend->check_def && backend->check_def (h, def) == -1)
     return -1;
-  if (def->uuid == NULL && (def->uuid = random_uuid (h)) == NULL)
+  if (def->uuid == NULL && (def->uuid = gk_int_random_uuid (h)) == NULL)
     return -1;
   lock = gk_int_pool_lock (h, def->name);
   if (lock == -1)
