@@ -325,8 +325,11 @@ rename_op (gk_h *h, const char *pool, struct pool_def *def,
   }
   if (b->vol_rename == NULL)
     return not_supported (h, def, "volume rename");
-  /* A defined guest using the old path would lose its disk: a word. */
-  if (b->vol_info (h, def, r->old_name, &st) == 0 && st.path) {
+  /* A defined guest using the old path would lose its disk: a word.
+   * No guest uses a temporary volume (and virt-clone renames many).
+   */
+  if (!gk_int_is_tmp_name (r->old_name) &&
+      b->vol_info (h, def, r->old_name, &st) == 0 && st.path) {
     CLEANUP_FREE_STRING_LIST char **users =
       gk_int_domains_using_path (h, st.path);
     size_t i;

@@ -895,6 +895,135 @@ iscsi_vol_download (gk_h *h, const struct pool_def *def, const char *name,
   return -1;
 }
 
+static int
+iscsi_vol_rename (gk_h *h, const struct pool_def *def, const char *old_name,
+                  const char *new_name)
+{
+  error_errno (h, ENOTSUP, "iscsi pools cannot rename LUNs: their names are "
+               "their numbers on the target");
+  return -1;
+}
+
+/* Do two pools name the same target through the same portal? */
+static bool
+same_target (const struct pool_def *a, const struct pool_def *b)
+{
+  return strcmp (a->hosts[0].name, b->hosts[0].name) == 0 &&
+    port_of (a) == port_of (b) &&
+    strcmp (a->source_devices[0], b->source_devices[0]) == 0;
+}
+
+/* LUN to LUN, through us: every block of dst is written, the source's
+ * bytes and then zeros up to dst's end, so no stale data survives.  (A
+ * target reporting LBPRZ would let UNMAP do the zeros; plain writes are
+ * what every target takes.)  One session serves both LUNs of the same
+ * target: a second login with the same initiator name could reinstate,
+ * i.e. kill, the first.
+ */
+static int
+copy_lun (gk_h *h, const struct pool_def *def, const char *dst,
+          const struct pool_def *src_def, const char *src)
+{
+  CLEANUP_FREE unsigned char *buf = malloc (CHUNK);
+  struct conn sc = { 0 }, dc = { 0 }, *s = &dc;
+  struct lun_geom sg, dg;
+  uint64_t ssize, dsize, pos;
+  int lun, r = -1;
+
+  if (buf == NULL) {
+    perrorf (h, "iscsi pool");
+    return -1;
+  }
+  if (open_vol (h, def, dst, &dc, &dg) == -1)
+    return -1;
+  if (same_target (def, src_def)) {
+    lun = parse_vol_name (h, src_def, src);
+    if (lun == -1 || read_geometry (h, &dc, lun, &sg) == -1)
+      goto out;
+  }
+  else {
+    if (open_vol (h, src_def, src, &sc, &sg) == -1)
+      goto out;
+    s = &sc;
+  }
+  ssize = sg.nr_blocks * sg.block_size;
+  dsize = dg.nr_blocks * dg.block_size;
+  if (ssize > dsize) {          /* it may have grown since the check */
+    error_errno (h, ENOSPC, "iscsi pool ‘%s’: %s (%" PRIu64 " bytes) is "
+                 "smaller than %s (%" PRIu64 " bytes)", def->name, dst, dsize,
+                 src, ssize);
+    goto out;
+  }
+  debug (h, "clone %s: copying %" PRIu64 " bytes from LUN %d, zeroing %"
+         PRIu64, dst, ssize, sg.lun, dsize - ssize);
+  /* CHUNK is a multiple of both block sizes (read_geometry), so each
+   * read ends on a source block and each write on a destination block.
+   */
+  for (pos = 0; pos < dsize; pos += CHUNK) {
+    uint32_t n = dsize - pos < CHUNK ? dsize - pos : CHUNK;
+    uint32_t m = pos >= ssize ? 0 : ssize - pos < n ? ssize - pos : n;
+
+    if (m > 0 && read_blocks (h, s, &sg, pos, buf, m) == -1)
+      goto out;
+    memset (buf + m, 0, n - m);
+    if (write_blocks (h, &dc, &dg, pos, buf, n) == -1)
+      goto out;
+  }
+  r = 0;
+ out:
+  conn_close (&sc);
+  conn_close (&dc);
+  return r;
+}
+
+/* LUNs are made on the target: the library has checked that dst exists
+ * and is large enough (clone_into_existing).
+ */
+static int
+iscsi_vol_clone (gk_h *h, const struct pool_def *def, const char *dst,
+                 const struct pool_def *src_def, const struct vol_state *src,
+                 unsigned flags)
+{
+  int fd, r;
+
+  if (flags & GK_VOL_CLONE_LINKED) {
+    error_errno (h, ENOTSUP, "clone %s: iscsi pools have no linked clones "
+                 "(a LUN cannot be backed by another volume)", dst);
+    return -1;
+  }
+  if (flags & GK_VOL_CLONE_REFLINK) {
+    error_errno (h, ENOTSUP, "clone %s: iscsi pools have no reflink copies",
+                 dst);
+    return -1;
+  }
+  if (strcmp (src_def->type, "iscsi") == 0)
+    return copy_lun (h, def, dst, src_def, src->name);
+  if (src->path == NULL || src->path[0] != '/') {
+    error_errno (h, ENOTSUP, "cloning a volume of a %s pool into an iscsi "
+                 "pool is not supported", src_def->type);
+    return -1;
+  }
+  /* A LUN is raw: the bytes of a qcow2 file are not its disk. */
+  if (src->format && strcmp (src->format, "raw") != 0) {
+    error_errno (h, ENOTSUP, "clone %s: only a raw volume can be copied "
+                 "into an iscsi LUN (‘%s’ is %s)", dst, src->name,
+                 src->format);
+    return -1;
+  }
+  /* A raw file or block device (dir, lvm): as an upload of it, which
+   * writes every block of the LUN, zeros where the source has none.
+   */
+  fd = open (src->path, O_RDONLY | O_CLOEXEC);
+  if (fd == -1) {
+    perrorf (h, "open: %s", src->path);
+    return -1;
+  }
+  debug (h, "clone %s: copying %s", dst, src->path);
+  r = iscsi_vol_upload (h, def, dst, fd, NULL, NULL);
+  close (fd);
+  return r;
+}
+
 static const struct pool_backend iscsi_backend = {
   .size = sizeof (struct pool_backend),
   .type = "iscsi",
@@ -909,6 +1038,9 @@ static const struct pool_backend iscsi_backend = {
   .vol_wipe = iscsi_vol_wipe,
   .vol_upload = iscsi_vol_upload,
   .vol_download = iscsi_vol_download,
+  .vol_rename = iscsi_vol_rename,
+  .vol_clone = iscsi_vol_clone,
+  .clone_into_existing = true,
 };
 
 /* This backend is the pool-iscsi module (lib/modules.h), loaded by

@@ -1,7 +1,7 @@
 # bash completion for guestkit: verbs, options, pool and volume names.
 _guestkit ()
 {
-  local cur prev words cword verb i pool nargs=0
+  local cur prev words cword verb i pool arg1 nargs=0
   local -a gk=(guestkit)
   _init_completion || return
 
@@ -12,7 +12,8 @@ _guestkit ()
       --state-dir) gk+=(--state-dir "${words[i+1]}"); ((i++)) ;;
       --pool|--newpool|--format|--allocation|--backing-vol*|--name|--type|--source-*|--target|--auth-*|--secret-*|--initiator|--source-initiator|--thin-pool) ((i++)) ;;
       -*) ;;
-      *) if [ -z "$verb" ]; then verb="${words[i]}"; else ((nargs++)); fi ;;
+      *) if [ -z "$verb" ]; then verb="${words[i]}"
+         else ((nargs++)); [ "$nargs" = 1 ] && arg1="${words[i]}"; fi ;;
     esac
   done
 
@@ -50,6 +51,19 @@ _guestkit ()
     pool-*)
       [ "$nargs" = 0 ] &&
         COMPREPLY=($(compgen -W "$("${gk[@]}" pool-list --all --name-only 2>/dev/null)" -- "$cur")) ;;
+    vol-rename)
+      # POOL VOL NEWNAME, or VOL NEWNAME --pool POOL.
+      pool=
+      for ((i = 1; i < cword; i++)); do
+        [ "${words[i]}" = --pool ] && pool="${words[i+1]}"
+      done
+      if [ -z "$pool" ] && [ "$nargs" = 0 ]; then
+        COMPREPLY=($(compgen -W "$("${gk[@]}" pool-list --name-only 2>/dev/null)" -- "$cur"))
+      elif [ -z "$pool" ] && [ "$nargs" = 1 ]; then
+        COMPREPLY=($(compgen -W "$("${gk[@]}" vol-list "$arg1" --name-only 2>/dev/null)" -- "$cur"))
+      elif [ -n "$pool" ] && [ "$nargs" = 0 ]; then
+        COMPREPLY=($(compgen -W "$("${gk[@]}" vol-list "$pool" --name-only 2>/dev/null)" -- "$cur"))
+      fi ;;
     vol-list|vol-create-as)
       [ "$nargs" = 0 ] &&
         COMPREPLY=($(compgen -W "$("${gk[@]}" pool-list --name-only 2>/dev/null)" -- "$cur")) ;;

@@ -55,6 +55,7 @@ usage (int status)
           "      (--source-host and --source-dev may be repeated)\n"
           "  pool-build NAME [--overwrite] pool-start NAME [--build]\n"
           "  pool-stop NAME                pool-refresh NAME\n"
+          "  pool-clean NAME               remove an interrupted copy's leftovers\n"
           "  pool-list [--all] [--name]    pool-info NAME\n"
           "  pool-dumpxml NAME             pool-autostart NAME [--disable]\n"
           "  pool-delete NAME              pool-undefine NAME\n"
@@ -69,6 +70,7 @@ usage (int status)
           "      [--linked]\n"
           "  vol-resize VOL SIZE --pool POOL [--shrink] [--delta]\n"
           "  vol-wipe VOL --pool POOL\n"
+          "  vol-rename POOL VOL NEWNAME (or VOL NEWNAME --pool POOL)\n"
           "  vol-upload VOL FILE --pool POOL\n"
           "  vol-download VOL FILE --pool POOL\n"
           "--json prints listings and information as JSON.\n"
@@ -409,6 +411,22 @@ do_vol_info (const char *pool, const char *name)
   return 0;
 }
 
+/* A pool's leftovers from a killed copy, one warning line each; the
+ * refresh itself succeeded, so nothing here changes the exit status.
+ */
+static void
+warn_leftovers (const char *pool)
+{
+  CLEANUP_FREE_STRING_LIST char **names = gk_pool_list_leftovers (h, pool);
+  size_t i;
+
+  for (i = 0; names && names[i]; ++i)
+    fprintf (stderr, "%s: warning: pool ‘%s’: leftover temporary volume "
+             "‘%s’ from an interrupted copy; remove it with ‘%s "
+             "pool-clean %s’\n", program_invocation_short_name, pool,
+             names[i], program_invocation_short_name, pool);
+}
+
 static int
 run_verb (const char *verb, struct opts *o)
 {
@@ -489,7 +507,19 @@ run_verb (const char *verb, struct opts *o)
     need_args (verb, o, 1);
     if (gk_pool_refresh (h, a[0]) == -1)
       return -1;
+    warn_leftovers (a[0]);
     printf ("Pool %s refreshed\n\n", a[0]);
+    return 0;
+  }
+  if (strcmp (verb, "pool-clean") == 0) {
+    int n;
+
+    need_args (verb, o, 1);
+    n = gk_pool_clean (h, a[0]);
+    if (n == -1)
+      return -1;
+    printf ("Pool %s cleaned: %d leftover volume%s removed\n\n", a[0], n,
+            n == 1 ? "" : "s");
     return 0;
   }
   if (strcmp (verb, "pool-delete") == 0) {
@@ -637,6 +667,16 @@ run_verb (const char *verb, struct opts *o)
     printf ("Vol %s wiped\n\n", a[0]);
     return 0;
   }
+  if (strcmp (verb, "vol-rename") == 0) {
+    /* POOL VOL NEWNAME, or VOL NEWNAME --pool POOL as the other verbs. */
+    char **v = o->pool ? a : a + 1;
+
+    need_args (verb, o, o->pool ? 2 : 3);
+    if (gk_vol_rename (h, o->pool ? o->pool : a[0], v[0], v[1]) == -1)
+      return -1;
+    printf ("Vol %s renamed to %s\n\n", v[0], v[1]);
+    return 0;
+  }
   if (strcmp (verb, "vol-upload") == 0) {
     need_args (verb, o, 2);
     return gk_vol_upload (h, need_pool (verb, o), a[0], a[1], progress_cb (),
@@ -658,7 +698,7 @@ static const char *const verbs[] = {
   "pool-delete", "pool-undefine", "pool-autostart",
   "vol-create", "vol-create-as", "vol-list", "vol-info", "vol-dumpxml",
   "vol-path", "vol-clone", "vol-resize", "vol-wipe", "vol-upload",
-  "vol-download", "vol-delete", NULL
+  "vol-download", "vol-delete", "vol-rename", "pool-clean", NULL
 };
 
 /* The options each verb uses (besides the global ones), for
@@ -676,6 +716,7 @@ static const struct { const char *verb, *opts; } verb_opts[] = {
   { "vol-clone", "pool newpool reflink linked" },
   { "vol-resize", "pool shrink delta" }, { "vol-wipe", "pool" },
   { "vol-upload", "pool" }, { "vol-download", "pool" },
+  { "vol-rename", "pool" },
 };
 static const char global_opts[] = "help state-dir json verbose version";
 

@@ -82,6 +82,12 @@ check "guestkit --state-dir $state vol-info --pool alpha " $vols
 check "guestkit --state-dir $state vol-dumpxml --pool alpha disk2" disk2.qcow2
 check "guestkit vol-delete --pool alpha --state-dir $state disk" $vols
 check "guestkit --state-dir $state vol-clone --pool alpha disk1.img " # NEWNAME is new
+# vol-rename POOL VOL NEWNAME, or VOL NEWNAME --pool POOL.
+check "guestkit --state-dir $state vol-rename " alpha
+check "guestkit --state-dir $state vol-rename alpha " $vols
+check "guestkit --state-dir $state vol-rename alpha disk1.img " # NEWNAME is new
+check "guestkit --state-dir $state vol-rename --pool alpha d" $vols
+check "guestkit --state-dir $state pool-clean " $names
 
 # Pool types after pool-define-as NAME (and after --type).
 check "guestkit pool-define-as newpool " dir iscsi lvm rbd

@@ -3,6 +3,7 @@
 # (user-space target) on 127.0.0.1 with a non-default portal and control
 # port: pools from options and from XML, LUN listing and exact sizes,
 # sparse upload/download round trips, wipe, the refused LUN operations,
+# LUN-to-LUN and file-to-LUN clones (sha256 of the bytes),
 # CHAP (env and file secrets, a wrong secret), an unreachable portal, and
 # that the secret is never written anywhere.
 set -e
@@ -156,6 +157,66 @@ done
 [ "$(stat -c %s "$d/lun1")" = $size1 ] || fail "a refused resize changed the LUN"
 echo "ok: vol-create-as, vol-delete, vol-resize refused: $(cat "$d/err")"
 
+# LUN to LUN: iscsi cannot create LUNs, so vol-clone copies into one
+# that exists, writing every block of it.  A third LUN on the open
+# target, as large as the first, full of stale data.
+sha () { sha256sum < "$1" | cut -d' ' -f1; }
+head -c $size1 /dev/urandom > "$d/lun4"
+adm --mode logicalunit --op new --tid 1 --lun 3 --backing-store "$d/lun4"
+g vol-upload unit:0:0:1 "$d/data" --pool p1
+g vol-clone unit:0:0:1 unit:0:0:3 --pool p1 > /dev/null
+g vol-download unit:0:0:1 "$d/src1" --pool p1
+g vol-download unit:0:0:3 "$d/dst3" --pool p1
+[ "$(sha "$d/src1")" = "$(sha "$d/dst3")" ] || fail "LUN to LUN clone: the bytes differ"
+echo "ok: LUN 1 cloned onto LUN 3 of the same target: same sha256"
+# Into a larger LUN of stale data: the rest becomes zeros.
+head -c $size2 /dev/urandom > "$d/lun2"
+g vol-clone unit:0:0:1 unit:0:0:2 --pool p1 > /dev/null
+g vol-download unit:0:0:2 "$d/dst2" --pool p1
+[ "$( (cat "$d/src1"; head -c $((size2 - size1)) /dev/zero) | sha256sum | cut -d' ' -f1)" = "$(sha "$d/dst2")" ] ||
+  fail "clone into a larger LUN: not the source then zeros"
+echo "ok: into a larger LUN: the source's bytes, then zeros over the stale data"
+# What cannot be done is refused in one line, before anything is written.
+for c in "unit:0:0:2 unit:0:0:3|is smaller than ‘unit:0:0:2’" \
+         "unit:0:0:1 unit:0:0:9|no volume called ‘unit:0:0:9’ in pool ‘p1’ (iscsi pools copy into an existing volume)" \
+         "unit:0:0:1 unit:0:0:1|cannot be copied onto itself" \
+         "unit:0:0:1 unit:0:0:3 --linked|iscsi pools have no linked clones" \
+         "unit:0:0:1 unit:0:0:3 --reflink|iscsi pools have no reflink copies"; do
+  rc=0
+  g vol-clone ${c%|*} --pool p1 2> "$d/err" || rc=$?
+  [ $rc = 1 ] && [ "$(wc -l < "$d/err")" = 1 ] && grep -qF "${c#*|}" "$d/err" || fail "vol-clone ${c%|*}: $(cat "$d/err")"
+  echo "ok: refused: $(cat "$d/err")"
+done
+g vol-download unit:0:0:3 "$d/dst3" --pool p1
+[ "$(sha "$d/src1")" = "$(sha "$d/dst3")" ] || fail "a refused clone changed LUN 3"
+# From a dir pool: a raw file is copied (zeros written too), a qcow2
+# file refused (its bytes are not its disk).
+g pool-define-as dp2 dir --target "$d/dp2" > /dev/null
+g pool-start dp2 --build > /dev/null
+g vol-create-as dp2 src.img 40M > /dev/null
+g vol-upload src.img "$d/data" --pool dp2
+g vol-create-as dp2 src.qcow2 1M --format qcow2 > /dev/null
+head -c $size1 /dev/urandom > "$d/lun4"
+g vol-clone src.img unit:0:0:3 --pool dp2 --newpool p1 > /dev/null
+g vol-download unit:0:0:3 "$d/dst3" --pool p1
+[ "$( (cat "$d/dp2/src.img"; head -c $((size1 - $(stat -c %s "$d/dp2/src.img"))) /dev/zero) | sha256sum | cut -d' ' -f1)" = "$(sha "$d/dst3")" ] ||
+  fail "dir raw file to LUN: the bytes differ"
+rc=0
+g vol-clone src.qcow2 unit:0:0:3 --pool dp2 --newpool p1 2> "$d/err" || rc=$?
+[ $rc = 1 ] && [ "$(wc -l < "$d/err")" = 1 ] && grep -q "only a raw volume can be copied into an iscsi LUN (‘src.qcow2’ is qcow2)" "$d/err" || fail "qcow2 to LUN: $(cat "$d/err")"
+for v in src.img src.qcow2; do g vol-delete $v --pool dp2 > /dev/null; done
+g pool-stop dp2 > /dev/null
+g pool-delete dp2 > /dev/null
+g pool-undefine dp2 > /dev/null
+echo "ok: a raw dir volume copied onto a LUN; a qcow2 one refused: $(cat "$d/err")"
+# LUNs cannot be renamed; an iscsi pool has no leftovers to report.
+rc=0
+g vol-rename p1 unit:0:0:3 unit:0:0:4 2> "$d/err" || rc=$?
+[ $rc = 1 ] && grep -q "iscsi pools cannot rename LUNs" "$d/err" || fail "rename a LUN: $(cat "$d/err")"
+echo "ok: vol-rename refused: $(cat "$d/err")"
+g pool-refresh p1 > /dev/null 2> "$d/err"
+[ ! -s "$d/err" ] || fail "pool-refresh of an iscsi pool: $(cat "$d/err")"
+
 # CHAP, from XML, with the secret in an environment variable.
 cat > "$d/chap.xml" <<XML
 <pool type='iscsi-direct'>
@@ -185,6 +246,14 @@ g vol-list chap 2> "$d/err" || rc=$?
 GK_TEST_CHAP="$secret" g -v -x vol-list chap > /dev/null 2> "$d/trace"
 grep -q "unit:0:0:1\|connecting" "$d/trace" || fail "no debug output: $(cat "$d/trace")"
 grep -qF -- "$secret" "$d/trace" && fail "the secret is in the debug output"
+# From a LUN of another target (two sessions), into a larger LUN.
+head -c $size3 /dev/urandom > "$d/lun3"
+GK_TEST_CHAP="$secret" g vol-clone unit:0:0:1 unit:0:0:3 --pool chap --newpool p1 > /dev/null
+GK_TEST_CHAP="$secret" g vol-download unit:0:0:1 "$d/src3" --pool chap
+g vol-download unit:0:0:3 "$d/dst3" --pool p1
+[ "$( (cat "$d/src3"; head -c $((size1 - size3)) /dev/zero) | sha256sum | cut -d' ' -f1)" = "$(sha "$d/dst3")" ] ||
+  fail "LUN of another target to LUN: the bytes differ"
+echo "ok: a LUN of the CHAP target cloned onto a LUN of the open one"
 GK_TEST_CHAP="$secret" g pool-stop chap > /dev/null
 
 # CHAP with --secret-usage file:PATH (first line, newline stripped).

@@ -170,6 +170,36 @@ g vol-resize t1 128M --pool thin > /dev/null
 [ "$(lv gkthin/t1 lv_size)" = $((128 * MiB)) ] || fail "thin resize"
 ok "thin resize"
 
+# --- Temporary names, rename, leftovers --------------------------------
+# virt-clone copies each disk as .gk-tmp-NAME, then renames it: lvm2
+# must take a leading dot, vol-list must hide it, vol-info find it.
+g vol-clone disk1 .gk-tmp-staged --pool lin > /dev/null
+[ "$(lv gklin/.gk-tmp-staged lv_name)" = .gk-tmp-staged ] || fail "lvm2 made no LV .gk-tmp-staged"
+g vol-list lin --name-only | grep -q gk-tmp && fail "vol-list shows a temporary LV"
+g vol-info .gk-tmp-staged --pool lin > /dev/null || fail "vol-info of a temporary LV"
+g vol-rename lin .gk-tmp-staged staged > /dev/null
+[ -z "$(lv gklin/.gk-tmp-staged lv_name)" ] && [ "$(lv gklin/staged lv_name)" = staged ] || fail "lvrename"
+cmp /dev/gklin/staged /dev/gklin/disk1 || fail "renamed LV content"
+must_fail "rename onto an existing LV" g vol-rename lin staged disk1
+must_fail "rename to a name lvm2 refuses" g vol-rename lin staged "bad name"
+g vol-clone t1 .gk-tmp-t1snap --pool thin > /dev/null
+g vol-rename t1snap2 x --pool thin > /dev/null 2>&1 && fail "renamed a missing LV"
+g vol-rename .gk-tmp-t1snap t1snap2 --pool thin > /dev/null
+[ "$(lv gkthin/t1snap2 origin)" = t1 ] || fail "the renamed thin snapshot lost its origin"
+ok "clones staged as .gk-tmp-NAME and renamed into place (linear and thin snapshot)"
+# A leftover, as a killed copy would leave it: pool-refresh warns (exit
+# 0), vol-list hides it, pool-clean removes it.
+lvcreate -qq --yes -L 4M -n .gk-tmp-killed gklin > /dev/null 2>&1 || fail "lvcreate .gk-tmp-killed"
+g pool-refresh lin > /dev/null 2> "$t/err" || fail "pool-refresh with a leftover: $(cat "$t/err")"
+grep -q "leftover temporary volume ‘.gk-tmp-killed’ from an interrupted copy; remove it with ‘guestkit pool-clean lin’" "$t/err" ||
+  fail "pool-refresh warning: $(cat "$t/err")"
+g vol-list lin --name-only | grep -q gk-tmp && fail "vol-list shows a leftover"
+g pool-clean lin | grep -q "1 leftover volume removed" || fail "pool-clean"
+[ -z "$(lv gklin/.gk-tmp-killed lv_name)" ] || fail "pool-clean left the LV"
+g vol-delete staged --pool lin > /dev/null
+g vol-delete t1snap2 --pool thin > /dev/null
+ok "leftover LV: pool-refresh warns, pool-clean removes it"
+
 # --- Teardown -------------------------------------------------------------
 must_fail "pool-delete of a pool with volumes" sh -c "'$abs_top_builddir/run' guestkit --state-dir '$S' pool-destroy thin > /dev/null && '$abs_top_builddir/run' guestkit --state-dir '$S' pool-delete thin"
 g pool-start thin > /dev/null

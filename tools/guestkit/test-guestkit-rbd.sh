@@ -2,7 +2,8 @@
 # The rbd backend through the guestkit command, against a one-node Ceph
 # cluster started for the test (tests/ceph-cluster.sh): pools from
 # options and from XML, sparse upload/download, layered (linked) and full
-# clones, clones from a dir pool and across RADOS pools, refusals (an
+# clones, clones from a dir pool and across RADOS pools, rename and
+# leftover temporary volumes, refusals (an
 # image with clones, qcow2, a wrong key, an unreachable monitor), and the
 # key never on a command line.
 set -e
@@ -195,6 +196,38 @@ g vol-resize full.img 32M --pool r > /dev/null 2>&1 && fail "shrunk without --sh
 g vol-resize full.img 32M --pool r --shrink > /dev/null
 [ "$(info full.img r capacity)" = $((32<<20)) ] || fail "shrink"
 echo "ok: resize"
+
+# Rename, and clones staged under temporary names (as virt-clone does):
+# hidden from vol-list, found by vol-info, renamed into place.  A linked
+# clone keeps its parent snapshot through the rename, and deleting it
+# still drops that snapshot.
+g vol-download a.img "$d/anow" --pool r
+g vol-clone a.img .gk-tmp-staged.img --pool r > /dev/null
+g vol-clone a.img .gk-tmp-lstaged.img --pool r --linked > /dev/null
+g vol-list r --name-only | grep -q gk-tmp && fail "vol-list shows temporary volumes"
+[ "$(info .gk-tmp-staged.img r capacity)" = "$(info a.img r capacity)" ] || fail "vol-info of a temporary volume"
+g vol-rename r .gk-tmp-staged.img staged.img > /dev/null
+g vol-rename .gk-tmp-lstaged.img lstaged.img --pool r > /dev/null
+g vol-download staged.img "$d/staged" --pool r
+cmp "$d/staged" "$d/anow" || fail "renamed full clone content"
+g vol-download lstaged.img "$d/lstaged" --pool r
+cmp "$d/lstaged" "$d/anow" || fail "renamed linked clone content"
+refused "volume ‘staged.img’ already exists in pool ‘r’" vol-rename r lstaged.img staged.img
+refused "no volume called ‘nosuch.img’ in pool ‘r’" vol-rename r nosuch.img x.img
+g vol-delete lstaged.img --pool r > /dev/null
+rbd_cmd snap ls gkpool/a.img | grep -q "lstaged" && fail "the renamed linked clone's snapshot was left"
+g vol-delete staged.img --pool r > /dev/null
+echo "ok: vol-rename (full and linked clones staged under temporary names)"
+# Leftovers of a killed copy (an image made by hand, as one would be
+# left): pool-refresh warns and succeeds, pool-clean removes it.
+rbd_cmd create --size 1M gkpool/.gk-tmp-killed.img || fail "rbd create"
+g pool-refresh r > /dev/null 2> "$d/err" || fail "pool-refresh with a leftover: $(cat "$d/err")"
+[ "$(wc -l < "$d/err")" = 1 ] && grep -q "guestkit: warning: pool ‘r’: leftover temporary volume ‘.gk-tmp-killed.img’ from an interrupted copy; remove it with ‘guestkit pool-clean r’" "$d/err" ||
+  fail "pool-refresh warning: $(cat "$d/err")"
+g vol-list r --name-only | grep -q gk-tmp && fail "vol-list shows a leftover"
+g pool-clean r | grep -q "1 leftover volume removed" || fail "pool-clean"
+rbd_cmd ls gkpool | grep -q gk-tmp && fail "pool-clean left: $(rbd_cmd ls gkpool)"
+echo "ok: leftovers: pool-refresh warns, pool-clean removes them"
 
 # Wipe: reads back as zeros and frees the objects.
 g vol-wipe full.img --pool r > /dev/null

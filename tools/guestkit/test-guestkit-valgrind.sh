@@ -32,6 +32,11 @@ g vol-list vg --details
 g vol-info b2.qcow2 --pool vg --json
 g vol-dumpxml b2.qcow2 --pool vg
 g vol-path a.img --pool vg
+g vol-rename vg a2.img a3.img
+g vol-rename a3.img a2.img --pool vg
+: > "$d/p/.gk-tmp-left"
+g pool-refresh vg 2> /dev/null
+g pool-clean vg
 for v in a.img a2.img b2.qcow2 b.qcow2 c.img; do g vol-delete "$v" --pool vg; done
 g pool-stop vg
 g pool-delete vg
