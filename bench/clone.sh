@@ -133,7 +133,7 @@ bench () {
   fi
   printf '%-38s %9s   (%s ms)\n' "guestkit virt-clone --linked" "$link" \
     "$(python3 -c "print('%.0f' % ($link * 1000))")"
-  echo "${fmt}_ratio=$(ratio "$gkt" "$cp") ${fmt}_linked_ms=$(python3 -c "print('%.0f' % ($link * 1000))")" >> "$d/summary"
+  echo "${fmt}_ratio=$(ratio "$gkt" "$cp") ${fmt}_ratio_cp_sync=$(ratio "$gkt" "$cps") ${fmt}_linked_ms=$(python3 -c "print('%.0f' % ($link * 1000))")" >> "$d/summary"
 }
 
 echo "== $runs interleaved rounds each, median"
@@ -188,4 +188,6 @@ else
 fi
 echo
 echo "targets: guestkit virt-clone <= 1.05 x cp; --linked < 100 ms"
+echo "(guestkit fsyncs each copy before renaming it into place, cp does not:"
+echo " cp followed by sync FILE is the like-for-like reference)"
 cat "$d/summary"
