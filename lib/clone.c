@@ -65,6 +65,7 @@ struct clone_disk {
   char *new_path;               /* what goes into the XML */
   char *dst_pool, *dst_vol;
   bool into_existing;           /* iscsi: a pre-created LUN */
+  bool dst_is_dir;              /* the destination pool is a dir pool */
   /* The transaction's state. */
   char *tmp;                    /* temporary file or volume name */
   char *aside;                  /* a replaced file, moved aside */
@@ -265,8 +266,9 @@ mac_in_use (struct plan *pl, const char *mac)
       eval (pl, NULL, "/domain/devices/interface/mac/@address");
     for (j = 0; j < nodes (o); ++j) {
       xmlChar *a = xmlNodeGetContent (o->nodesetval->nodeTab[j]);
+      /* (The mark is on the <mac> element, the attribute's parent.) */
       bool same = a && strcasecmp ((char *) a, mac) == 0 &&
-        o->nodesetval->nodeTab[j]->_private == (void *) 1;
+        o->nodesetval->nodeTab[j]->parent->_private == (void *) 1;
       xmlFree (a);
       if (same)
         return true;
@@ -1054,6 +1056,7 @@ plan_disks (struct plan *pl)
       if (gk_int_check_name (h, "volume", d->dst_vol) == -1)
         return -1;
       d->into_existing = strcmp (ptype, "iscsi") == 0;
+      d->dst_is_dir = strcmp (ptype, "dir") == 0;
       gk_push_error_handler (h, NULL, NULL);
       info = gk_vol_get_info (h, d->dst_pool, d->dst_vol);
       gk_pop_error_handler (h);
@@ -1174,9 +1177,11 @@ rewrite_disks (struct plan *pl)
       xmlSetProp (src, BAD_CAST "pool", BAD_CAST d->dst_pool);
       xmlSetProp (src, BAD_CAST "volume", BAD_CAST d->dst_vol);
     }
-    /* A linked clone of a file is a qcow2 overlay. */
+    /* A linked clone of a file (or of a dir pool's volume) is a qcow2
+     * overlay; rbd layered clones and thin snapshots keep their format.
+     */
     if ((pl->p->flags & GK_CLONE_LINKED) && d->action == DISK_COPY &&
-        d->dst_pool == NULL) {
+        (d->dst_pool == NULL || d->dst_is_dir)) {
       xmlNodePtr drv = first (pl, d->node, "./driver");
       if (drv)
         xmlSetProp (drv, BAD_CAST "type", BAD_CAST "qcow2");

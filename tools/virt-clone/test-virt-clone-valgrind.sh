@@ -31,6 +31,7 @@ cat > "$d/t.xml" <<XML
     <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$d/q.qcow2'/><target dev='vdb'/></disk>
     <disk type='file' device='cdrom'><target dev='hdc'/><readonly/></disk>
     <interface type='user'><mac address='52:54:00:01:02:03'/><target dev='vnet9'/></interface>
+    <interface type='user'><mac address='52:54:00:01:02:04'/></interface>
     <graphics type='vnc' port='5905' autoport='no'/>
     <tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm>
   </devices>
@@ -61,6 +62,32 @@ set -e
 [ $rc -eq 1 ] || fail "bad --mac: exit $rc"
 grep -q "invalid MAC address" "$d/err" || fail "bad --mac: message"
 [ "$(ls -a "$d")" = "$before" ] || fail "bad --mac left files"
+# Two NICs cannot get one MAC.
+set +e
+clone --original-xml "$d/t.xml" -n t6 -f "$d/m1.img" -f "$d/m2.qcow2" \
+  -m 52:54:00:0a:0b:0d -m 52:54:00:0a:0b:0d 2> "$d/err"
+rc=$?
+set -e
+[ $rc -eq 1 ] || fail "one MAC twice: exit $rc"
+grep -q "The MAC address '52:54:00:0a:0b:0d' is in use" "$d/err" || fail "one MAC twice: message"
+
+# A linked clone of a dir pool's volume: a qcow2 overlay in the pool, and
+# the domain's disk says qcow2.
+gk () { "$run" guestkit "$@"; }
+mkdir "$d/pool"
+gk pool-define-as p dir --target "$d/pool" >/dev/null
+gk pool-start p >/dev/null
+cp "$d/t.img" "$d/pool/vol.img"
+sed "s|$d/t.img|$d/pool/vol.img|; s|<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>.*</disk>||" \
+  "$d/t.xml" > "$d/p.xml"
+clone --original-xml "$d/p.xml" -n t7 --auto-clone --linked --nvram "$d/p_VARS.fd" --print-xml > "$d/p.out"
+grep -q "<driver name=\"qemu\" type=\"qcow2\"/><source file=\"$d/pool/vol-clone.img\"" "$d/p.out" ||
+  fail "linked pool clone: XML: $(cat "$d/p.out")"
+clone -q --original-xml "$d/p.xml" -n t7 --auto-clone --linked --nvram "$d/p_VARS.fd"
+qemu-img info --output=json "$d/pool/vol-clone.img" | grep -q '"backing-filename-format": "raw"' ||
+  fail "linked pool clone: not an overlay"
+gk vol-list p | grep -q vol-clone.img || fail "linked pool clone: not in the pool"
+
 # libvirt refuses the new domain (NVRAM without a loader): the copies,
 # the NVRAM and the TPM state made before the define are all removed.
 sed "s|<loader[^<]*</loader>||" "$d/t.xml" > "$d/noloader.xml"
