@@ -88,6 +88,27 @@ qemu-img info --output=json "$d/pool/vol-clone.img" | grep -q '"backing-filename
   fail "linked pool clone: not an overlay"
 gk vol-list p | grep -q vol-clone.img || fail "linked pool clone: not in the pool"
 
+# SIGKILL mid-copy: only temporary names are left, pool-refresh names
+# them and pool-clean removes them.
+head -c 300M /dev/urandom > "$d/pool/big.img"
+sed "s|$d/pool/vol.img|$d/pool/big.img|" "$d/p.xml" > "$d/big.xml"
+before=$(ls -a "$d/pool")
+"$run" virt-clone --connect test:///default --original-xml "$d/big.xml" -n t8 \
+  --auto-clone --nvram "$d/b_VARS.fd" > /dev/null 2>&1 &
+pid=$!
+for i in $(seq 1 400); do
+  ls -a "$d/pool" | grep -q '^\.gk-tmp-' && break
+  sleep 0.02
+done
+kill -9 $pid
+wait $pid 2>/dev/null || true
+ls -a "$d/pool" | grep -q '^\.gk-tmp-' || fail "SIGKILL: no temporary file to find (the copy was too quick?)"
+gk pool-refresh p 2> "$d/refresh.err"
+grep -q "leftover temporary volume" "$d/refresh.err" || fail "pool-refresh did not report the leftover"
+gk pool-clean p > /dev/null
+[ "$(ls -a "$d/pool")" = "$before" ] || fail "pool-clean left $(ls -a "$d/pool")"
+[ ! -e "$d/pool/big-clone.img" ] || fail "SIGKILL: the final name exists"
+
 # libvirt refuses the new domain (NVRAM without a loader): the copies,
 # the NVRAM and the TPM state made before the define are all removed.
 sed "s|<loader[^<]*</loader>||" "$d/t.xml" > "$d/noloader.xml"
