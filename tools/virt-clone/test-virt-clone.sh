@@ -186,6 +186,10 @@ bad "--check" -o gkc-one --auto-clone --check bogus=on
 bad "original domain XML" --original-xml /dev/null --auto-clone
 
 # ---- Real clones ----
+# No disks: only a new identity.  -q prints nothing.
+[ -z "$(clone -q -o gkc-zero --auto-clone 2>&1)" ] || fail "-q printed something"
+virsh -q -c "$libvirt_uri" dumpxml gkc-zero-clone | grep -q "52:54:00:00:c0:01" &&
+  fail "gkc-zero-clone kept the MAC"
 same_bytes () { qemu-img compare -q "$1" "$2" || fail "$2 differs from $1"; }
 clone -q -o gkc-one --auto-clone
 virsh -q -c "$libvirt_uri" dominfo gkc-one-clone >/dev/null || fail "gkc-one-clone not defined"
