@@ -25,64 +25,70 @@
 #include "internal.h"
 #include "clone.h"
 
+/* virt-manager's generate_name: base + suffix, then base + sep + N +
+ * suffix for N = start, start + 1, ... (only the numbered forms when
+ * force_num), the first one not taken.
+ */
+static char *
+generate (gk_h *h, const char *what, const char *base, const char *sep,
+          const char *suffix, unsigned long start, bool force_num,
+          int (*taken) (void *opaque, const char *name), void *opaque)
+{
+  unsigned long n;
+  char *cand;
+  int t;
+
+  for (n = force_num ? start : start - 1; n < start + 100000; ++n) {
+    if (n == start - 1 && !force_num)
+      t = asprintf (&cand, "%s%s", base, suffix);
+    else
+      t = asprintf (&cand, "%s%s%lu%s", base, sep, n, suffix);
+    if (t == -1) {
+      perrorf (h, "asprintf");
+      return NULL;
+    }
+    t = taken (opaque, cand);
+    if (t == 0)
+      return cand;
+    free (cand);
+    if (t == -1)
+      return NULL;
+  }
+  error_errno (h, EEXIST, "could not generate a %s for the clone of ‘%s’",
+               what, base);
+  return NULL;
+}
+
 char *
 gk_int_clone_name (gk_h *h, const char *orig,
                    int (*taken) (void *opaque, const char *name),
                    void *opaque)
 {
-  CLEANUP_FREE char *base = strdup (orig);
-  char *p, *cand = NULL;
-  unsigned long n = 1;
+  CLEANUP_FREE char *base = NULL;
+  unsigned long start = 1;
   bool force_num = false;
   regex_t re;
   regmatch_t m[1];
-  int t;
+  size_t len = strlen (orig);
 
-  if (base == NULL) {
-    perrorf (h, "strdup");
-    return NULL;
-  }
   /* "-clone" followed by digits 1-9 at the end: count on from there. */
   if (regcomp (&re, "-clone[1-9]*$", REG_EXTENDED) != 0) {
     error (h, "regcomp failed");
     return NULL;
   }
-  if (regexec (&re, base, 1, m, 0) == 0) {
-    p = base + m[0].rm_so + strlen ("-clone");
+  if (regexec (&re, orig, 1, m, 0) == 0) {
+    const char *digits = orig + m[0].rm_so + strlen ("-clone");
     force_num = true;
-    if (*p)
-      n = strtoul (p, NULL, 10) + 1;
-    base[m[0].rm_so] = '\0';
+    if (*digits)
+      start = strtoul (digits, NULL, 10) + 1;
+    len = m[0].rm_so;
   }
   regfree (&re);
-
-  for (; n < 100000 + 1; ++n) {
-    free (cand);
-    cand = NULL;
-    if (!force_num) {
-      if (asprintf (&cand, "%s-clone", base) == -1)
-        goto oom;
-      force_num = true;
-      --n;                      /* the first numbered try is 1 */
-    }
-    else if (asprintf (&cand, "%s-clone%lu", base, n) == -1)
-      goto oom;
-    t = taken (opaque, cand);
-    if (t == -1) {
-      free (cand);
-      return NULL;
-    }
-    if (t == 0)
-      return cand;
+  if (asprintf (&base, "%.*s-clone", (int) len, orig) == -1) {
+    perrorf (h, "asprintf");
+    return NULL;
   }
-  free (cand);
-  error_errno (h, EEXIST, "could not generate a name for the clone of ‘%s’",
-               orig);
-  return NULL;
-
- oom:
-  perrorf (h, "asprintf");
-  return NULL;
+  return generate (h, "name", base, "", "", start, force_num, taken, opaque);
 }
 
 char *
@@ -94,8 +100,7 @@ gk_int_clone_path (gk_h *h, const char *orig_name, const char *new_name,
   CLEANUP_FREE char *path = strdup (orig_path);
   CLEANUP_FREE char *clonebase = NULL;
   const char *suffix = "", *slash, *basename;
-  char *dot, *cand = NULL;
-  unsigned long n;
+  char *dot;
   int t;
 
   if (path == NULL) {
@@ -119,31 +124,10 @@ gk_int_clone_path (gk_h *h, const char *orig_name, const char *new_name,
                   new_name);
   else
     t = asprintf (&clonebase, "%s-clone", path);
-  if (t == -1)
-    goto oom;
-
-  for (n = 0; n < 100000; ++n) {
-    if (n == 0)
-      t = asprintf (&cand, "%s%s", clonebase, suffix);
-    else
-      t = asprintf (&cand, "%s-%lu%s", clonebase, n, suffix);
-    if (t == -1)
-      goto oom;
-    t = taken (opaque, cand);
-    if (t == -1) {
-      free (cand);
-      return NULL;
-    }
-    if (t == 0)
-      return cand;
-    free (cand);
-    cand = NULL;
+  if (t == -1) {
+    perrorf (h, "asprintf");
+    return NULL;
   }
-  error_errno (h, EEXIST, "could not generate a path for the clone of ‘%s’",
-               orig_path);
-  return NULL;
-
- oom:
-  perrorf (h, "asprintf");
-  return NULL;
+  return generate (h, "path", clonebase, "-", suffix, 1, false, taken,
+                   opaque);
 }
