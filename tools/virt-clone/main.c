@@ -216,6 +216,9 @@ copy_start (void *opaque, const char *path, uint64_t size)
   last_pct = -1;
   if (!quiet && !show_bar)
     printf ("Allocating '%s'\n", copy_name);
+  /* A pool volume's clone (size 0 here) reports no progress: a line. */
+  else if (show_bar && size == 0)
+    fprintf (stderr, "Allocating '%s'\n", copy_name);
 }
 
 static int
