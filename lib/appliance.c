@@ -14,11 +14,21 @@
 #include "internal.h"
 #include "modules.h"
 
+/* The module once it is loaded, for gk_int_appliance_cancel: that runs
+ * in signal handlers, so it must not load the module (dlopen and the
+ * loader's mutex are not async-signal-safe), only read this pointer.
+ */
+static const struct gk_appliance_module *loaded_module;
+
 static const struct gk_appliance_module *
 appliance_module (gk_h *h)
 {
-  return gk_int_module_get (h, "appliance",
-                            sizeof (struct gk_appliance_module));
+  const struct gk_appliance_module *m;
+
+  m = gk_int_module_get (h, "appliance", sizeof (struct gk_appliance_module));
+  if (m)
+    __atomic_store_n (&loaded_module, m, __ATOMIC_RELEASE);
+  return m;
 }
 
 /* The module, or return ERR from the calling function. */
@@ -26,6 +36,25 @@ appliance_module (gk_h *h)
   do {                                          \
     if (((m) = appliance_module (h)) == NULL)   \
       return (err);                             \
+  } while (0)
+
+/* Refuse a NULL argument, or return ERR from the calling function. */
+#define NOT_NULL_OR_RETURN(fn, arg, err)                                \
+  do {                                                                  \
+    if ((arg) == NULL) {                                                \
+      error_errno (h, EINVAL, "%s: %s must not be NULL", (fn), #arg);   \
+      return (err);                                                     \
+    }                                                                   \
+  } while (0)
+
+/* Refuse a negative file descriptor, or return ERR. */
+#define FD_OR_RETURN(fn, fd, err)                                       \
+  do {                                                                  \
+    if ((fd) < 0) {                                                     \
+      error_errno (h, EBADF, "%s: %d is not a file descriptor",         \
+                   (fn), (fd));                                         \
+      return (err);                                                     \
+    }                                                                   \
   } while (0)
 
 void
@@ -40,6 +69,17 @@ gk_int_appliance_free (gk_h *h)
   m = appliance_module (h);
   if (m)
     m->appliance_free (h);
+}
+
+void
+gk_int_appliance_cancel (gk_h *h)
+{
+  const struct gk_appliance_module *m;
+
+  /* An appliance exists only if the module made it. */
+  m = __atomic_load_n (&loaded_module, __ATOMIC_ACQUIRE);
+  if (h->appliance != NULL && m != NULL)
+    m->user_cancel (h);
 }
 
 int
@@ -79,6 +119,34 @@ gk_shutdown (gk_h *h)
     return 0;
   MODULE_OR_RETURN (m, -1);
   return m->shutdown (h);
+}
+
+int
+gk_set_autolaunch (gk_h *h, int autolaunch)
+{
+  trace (h, "gk_set_autolaunch %d", autolaunch);
+  h->autolaunch = autolaunch != 0;
+  return 0;
+}
+
+int
+gk_is_launched (gk_h *h)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_is_launched");
+  if (h->appliance == NULL)
+    return 0;
+  MODULE_OR_RETURN (m, -1);
+  return m->is_launched (h);
+}
+
+void
+gk_set_progress_callback (gk_h *h, gk_progress_cb cb, void *opaque)
+{
+  /* Read by the module's event callback, which is always subscribed. */
+  h->progress_cb = cb;
+  h->progress_cb_opaque = opaque;
 }
 
 char **
@@ -175,4 +243,701 @@ gk_inspect_get_info (gk_h *h, const char *root)
   trace (h, "gk_inspect_get_info \"%s\"", root);
   MODULE_OR_RETURN (m, NULL);
   return m->inspect_get_info (h, root);
+}
+
+/* More of the OS inspection. */
+
+char **
+gk_inspect_get_roots (gk_h *h)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_inspect_get_roots");
+  MODULE_OR_RETURN (m, NULL);
+  return m->inspect_get_roots (h);
+}
+
+char *
+gk_inspect_get (gk_h *h, const char *root, const char *field)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_inspect_get \"%s\" \"%s\"", root, field);
+  NOT_NULL_OR_RETURN ("inspect_get", root, NULL);
+  NOT_NULL_OR_RETURN ("inspect_get", field, NULL);
+  MODULE_OR_RETURN (m, NULL);
+  return m->inspect_get (h, root, field);
+}
+
+char **
+gk_inspect_get_filesystems (gk_h *h, const char *root)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_inspect_get_filesystems \"%s\"", root);
+  NOT_NULL_OR_RETURN ("inspect_get_filesystems", root, NULL);
+  MODULE_OR_RETURN (m, NULL);
+  return m->inspect_get_filesystems (h, root);
+}
+
+char **
+gk_inspect_get_mountpoints (gk_h *h, const char *root)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_inspect_get_mountpoints \"%s\"", root);
+  NOT_NULL_OR_RETURN ("inspect_get_mountpoints", root, NULL);
+  MODULE_OR_RETURN (m, NULL);
+  return m->inspect_get_mountpoints (h, root);
+}
+
+/* Mounting. */
+
+int
+gk_mount (gk_h *h, const char *mountable, const char *mountpoint,
+          const char *options, const char *fstype)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_mount \"%s\" \"%s\" %s %s", mountable, mountpoint,
+         options ? options : "NULL", fstype ? fstype : "NULL");
+  NOT_NULL_OR_RETURN ("mount", mountable, -1);
+  NOT_NULL_OR_RETURN ("mount", mountpoint, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->mount (h, mountable, mountpoint, options, fstype);
+}
+
+int
+gk_umount (gk_h *h, const char *path_or_device, unsigned flags)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_umount \"%s\" %u", path_or_device, flags);
+  NOT_NULL_OR_RETURN ("umount", path_or_device, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->umount (h, path_or_device, flags);
+}
+
+char **
+gk_mounts (gk_h *h)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_mounts");
+  MODULE_OR_RETURN (m, NULL);
+  return m->mounts (h);
+}
+
+char **
+gk_mountpoints (gk_h *h)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_mountpoints");
+  MODULE_OR_RETURN (m, NULL);
+  return m->mountpoints (h);
+}
+
+int
+gk_sync (gk_h *h)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_sync");
+  MODULE_OR_RETURN (m, -1);
+  return m->sync (h);
+}
+
+int
+gk_set_autosync (gk_h *h, int autosync)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_set_autosync %d", autosync);
+  h->autosync = autosync != 0;
+  /* No libguestfs handle yet: it gets h->autosync when it is made. */
+  if (h->appliance == NULL)
+    return 0;
+  MODULE_OR_RETURN (m, -1);
+  return m->set_autosync (h, h->autosync);
+}
+
+/* Block devices, partitions, LVM. */
+
+char **
+gk_list_partitions (gk_h *h)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_list_partitions");
+  MODULE_OR_RETURN (m, NULL);
+  return m->list_partitions (h);
+}
+
+char **
+gk_lvs (gk_h *h)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_lvs");
+  MODULE_OR_RETURN (m, NULL);
+  return m->lvs (h);
+}
+
+char **
+gk_vgs (gk_h *h)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_vgs");
+  MODULE_OR_RETURN (m, NULL);
+  return m->vgs (h);
+}
+
+char **
+gk_pvs (gk_h *h)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_pvs");
+  MODULE_OR_RETURN (m, NULL);
+  return m->pvs (h);
+}
+
+int
+gk_part_list (gk_h *h, const char *device, struct gk_part_entry **parts_rtn,
+              size_t *n_rtn)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_part_list \"%s\"", device);
+  NOT_NULL_OR_RETURN ("part_list", device, -1);
+  NOT_NULL_OR_RETURN ("part_list", parts_rtn, -1);
+  NOT_NULL_OR_RETURN ("part_list", n_rtn, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->part_list (h, device, parts_rtn, n_rtn);
+}
+
+char *
+gk_part_get_parttype (gk_h *h, const char *device)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_part_get_parttype \"%s\"", device);
+  NOT_NULL_OR_RETURN ("part_get_parttype", device, NULL);
+  MODULE_OR_RETURN (m, NULL);
+  return m->part_get_parttype (h, device);
+}
+
+int64_t
+gk_blockdev_getsize64 (gk_h *h, const char *device)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_blockdev_getsize64 \"%s\"", device);
+  NOT_NULL_OR_RETURN ("blockdev_getsize64", device, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->blockdev_getsize64 (h, device);
+}
+
+char *
+gk_vfs_type (gk_h *h, const char *mountable)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_vfs_type \"%s\"", mountable);
+  NOT_NULL_OR_RETURN ("vfs_type", mountable, NULL);
+  MODULE_OR_RETURN (m, NULL);
+  return m->vfs_type (h, mountable);
+}
+
+char *
+gk_vfs_label (gk_h *h, const char *mountable)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_vfs_label \"%s\"", mountable);
+  NOT_NULL_OR_RETURN ("vfs_label", mountable, NULL);
+  MODULE_OR_RETURN (m, NULL);
+  return m->vfs_label (h, mountable);
+}
+
+char *
+gk_vfs_uuid (gk_h *h, const char *mountable)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_vfs_uuid \"%s\"", mountable);
+  NOT_NULL_OR_RETURN ("vfs_uuid", mountable, NULL);
+  MODULE_OR_RETURN (m, NULL);
+  return m->vfs_uuid (h, mountable);
+}
+
+char **
+gk_blkid (gk_h *h, const char *device)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_blkid \"%s\"", device);
+  NOT_NULL_OR_RETURN ("blkid", device, NULL);
+  MODULE_OR_RETURN (m, NULL);
+  return m->blkid (h, device);
+}
+
+char *
+gk_df_text (gk_h *h, unsigned flags)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_df_text %u", flags);
+  MODULE_OR_RETURN (m, NULL);
+  return m->df_text (h, flags);
+}
+
+/* Making disks. */
+
+int
+gk_part_disk (gk_h *h, const char *device, const char *parttype)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_part_disk \"%s\" \"%s\"", device, parttype);
+  NOT_NULL_OR_RETURN ("part_disk", device, -1);
+  NOT_NULL_OR_RETURN ("part_disk", parttype, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->part_disk (h, device, parttype);
+}
+
+int
+gk_mkfs (gk_h *h, const char *fstype, const char *device)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_mkfs \"%s\" \"%s\"", fstype, device);
+  NOT_NULL_OR_RETURN ("mkfs", fstype, -1);
+  NOT_NULL_OR_RETURN ("mkfs", device, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->mkfs (h, fstype, device);
+}
+
+int
+gk_pvcreate (gk_h *h, const char *device)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_pvcreate \"%s\"", device);
+  NOT_NULL_OR_RETURN ("pvcreate", device, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->pvcreate (h, device);
+}
+
+int
+gk_vgcreate (gk_h *h, const char *vg, const char *const *pvs)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_vgcreate \"%s\"", vg);
+  NOT_NULL_OR_RETURN ("vgcreate", vg, -1);
+  NOT_NULL_OR_RETURN ("vgcreate", pvs, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->vgcreate (h, vg, pvs);
+}
+
+int
+gk_lvcreate (gk_h *h, const char *lv, const char *vg, int megabytes)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_lvcreate \"%s\" \"%s\" %d", lv, vg, megabytes);
+  NOT_NULL_OR_RETURN ("lvcreate", lv, -1);
+  NOT_NULL_OR_RETURN ("lvcreate", vg, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->lvcreate (h, lv, vg, megabytes);
+}
+
+int
+gk_lvcreate_free (gk_h *h, const char *lv, const char *vg, int percent)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_lvcreate_free \"%s\" \"%s\" %d", lv, vg, percent);
+  NOT_NULL_OR_RETURN ("lvcreate_free", lv, -1);
+  NOT_NULL_OR_RETURN ("lvcreate_free", vg, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->lvcreate_free (h, lv, vg, percent);
+}
+
+/* Directories and files. */
+
+char **
+gk_ls (gk_h *h, const char *dir)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_ls \"%s\"", dir);
+  NOT_NULL_OR_RETURN ("ls", dir, NULL);
+  MODULE_OR_RETURN (m, NULL);
+  return m->ls (h, dir);
+}
+
+char *
+gk_ll (gk_h *h, const char *dir)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_ll \"%s\"", dir);
+  NOT_NULL_OR_RETURN ("ll", dir, NULL);
+  MODULE_OR_RETURN (m, NULL);
+  return m->ll (h, dir);
+}
+
+char *
+gk_read_file (gk_h *h, const char *path, size_t *size_rtn)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_read_file \"%s\"", path);
+  NOT_NULL_OR_RETURN ("read_file", path, NULL);
+  MODULE_OR_RETURN (m, NULL);
+  return m->read_file (h, path, size_rtn);
+}
+
+char **
+gk_head (gk_h *h, const char *path, int n)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_head \"%s\" %d", path, n);
+  NOT_NULL_OR_RETURN ("head", path, NULL);
+  MODULE_OR_RETURN (m, NULL);
+  return m->head (h, path, n);
+}
+
+char **
+gk_tail (gk_h *h, const char *path, int n)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_tail \"%s\" %d", path, n);
+  NOT_NULL_OR_RETURN ("tail", path, NULL);
+  MODULE_OR_RETURN (m, NULL);
+  return m->tail (h, path, n);
+}
+
+int
+gk_write (gk_h *h, const char *path, const char *content, size_t size,
+          unsigned flags)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_write \"%s\" %zu %u", path, size, flags);
+  NOT_NULL_OR_RETURN ("write", path, -1);
+  if (content == NULL && size > 0) {
+    error_errno (h, EINVAL, "write: content must not be NULL");
+    return -1;
+  }
+  MODULE_OR_RETURN (m, -1);
+  return m->write (h, path, content, size, flags);
+}
+
+int
+gk_touch (gk_h *h, const char *path)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_touch \"%s\"", path);
+  NOT_NULL_OR_RETURN ("touch", path, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->touch (h, path);
+}
+
+int
+gk_mkdir (gk_h *h, const char *path, unsigned flags)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_mkdir \"%s\" %u", path, flags);
+  NOT_NULL_OR_RETURN ("mkdir", path, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->mkdir (h, path, flags);
+}
+
+int
+gk_rm (gk_h *h, const char *path, unsigned flags)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_rm \"%s\" %u", path, flags);
+  NOT_NULL_OR_RETURN ("rm", path, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->rm (h, path, flags);
+}
+
+int
+gk_rmdir (gk_h *h, const char *path)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_rmdir \"%s\"", path);
+  NOT_NULL_OR_RETURN ("rmdir", path, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->rmdir (h, path);
+}
+
+int
+gk_cp (gk_h *h, const char *src, const char *dest, unsigned flags)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_cp \"%s\" \"%s\" %u", src, dest, flags);
+  NOT_NULL_OR_RETURN ("cp", src, -1);
+  NOT_NULL_OR_RETURN ("cp", dest, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->cp (h, src, dest, flags);
+}
+
+int
+gk_mv (gk_h *h, const char *src, const char *dest)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_mv \"%s\" \"%s\"", src, dest);
+  NOT_NULL_OR_RETURN ("mv", src, -1);
+  NOT_NULL_OR_RETURN ("mv", dest, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->mv (h, src, dest);
+}
+
+int
+gk_ln_s (gk_h *h, const char *target, const char *linkname)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_ln_s \"%s\" \"%s\"", target, linkname);
+  NOT_NULL_OR_RETURN ("ln_s", target, -1);
+  NOT_NULL_OR_RETURN ("ln_s", linkname, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->ln_s (h, target, linkname);
+}
+
+char *
+gk_readlink (gk_h *h, const char *path)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_readlink \"%s\"", path);
+  NOT_NULL_OR_RETURN ("readlink", path, NULL);
+  MODULE_OR_RETURN (m, NULL);
+  return m->readlink (h, path);
+}
+
+int
+gk_chmod (gk_h *h, int mode, const char *path)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_chmod 0%o \"%s\"", (unsigned) mode, path);
+  NOT_NULL_OR_RETURN ("chmod", path, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->chmod (h, mode, path);
+}
+
+int
+gk_chown (gk_h *h, int owner, int group, const char *path)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_chown %d %d \"%s\"", owner, group, path);
+  NOT_NULL_OR_RETURN ("chown", path, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->chown (h, owner, group, path);
+}
+
+int
+gk_stat (gk_h *h, const char *path, struct gk_stat *ret, unsigned flags)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_stat \"%s\" %u", path, flags);
+  NOT_NULL_OR_RETURN ("stat", path, -1);
+  NOT_NULL_OR_RETURN ("stat", ret, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->stat (h, path, ret, flags);
+}
+
+int
+gk_is_file (gk_h *h, const char *path, unsigned flags)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_is_file \"%s\" %u", path, flags);
+  NOT_NULL_OR_RETURN ("is_file", path, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->is_file (h, path, flags);
+}
+
+int
+gk_is_dir (gk_h *h, const char *path, unsigned flags)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_is_dir \"%s\" %u", path, flags);
+  NOT_NULL_OR_RETURN ("is_dir", path, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->is_dir (h, path, flags);
+}
+
+int
+gk_exists (gk_h *h, const char *path)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_exists \"%s\"", path);
+  NOT_NULL_OR_RETURN ("exists", path, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->exists (h, path);
+}
+
+char *
+gk_file (gk_h *h, const char *path)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_file \"%s\"", path);
+  NOT_NULL_OR_RETURN ("file", path, NULL);
+  MODULE_OR_RETURN (m, NULL);
+  return m->file (h, path);
+}
+
+int64_t
+gk_filesize (gk_h *h, const char *path)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_filesize \"%s\"", path);
+  NOT_NULL_OR_RETURN ("filesize", path, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->filesize (h, path);
+}
+
+int64_t
+gk_du (gk_h *h, const char *path)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_du \"%s\"", path);
+  NOT_NULL_OR_RETURN ("du", path, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->du (h, path);
+}
+
+char **
+gk_find (gk_h *h, const char *dir)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_find \"%s\"", dir);
+  NOT_NULL_OR_RETURN ("find", dir, NULL);
+  MODULE_OR_RETURN (m, NULL);
+  return m->find (h, dir);
+}
+
+char *
+gk_checksum (gk_h *h, const char *csumtype, const char *path)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_checksum \"%s\" \"%s\"", csumtype, path);
+  NOT_NULL_OR_RETURN ("checksum", csumtype, NULL);
+  NOT_NULL_OR_RETURN ("checksum", path, NULL);
+  MODULE_OR_RETURN (m, NULL);
+  return m->checksum (h, csumtype, path);
+}
+
+char **
+gk_glob_expand (gk_h *h, const char *pattern)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_glob_expand \"%s\"", pattern);
+  NOT_NULL_OR_RETURN ("glob_expand", pattern, NULL);
+  MODULE_OR_RETURN (m, NULL);
+  return m->glob_expand (h, pattern);
+}
+
+/* Streams: the module passes the descriptor as /dev/fd/N. */
+
+int
+gk_upload (gk_h *h, int fd, const char *path)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_upload %d \"%s\"", fd, path);
+  FD_OR_RETURN ("upload", fd, -1);
+  NOT_NULL_OR_RETURN ("upload", path, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->upload (h, fd, path);
+}
+
+int
+gk_download (gk_h *h, const char *path, int fd)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_download \"%s\" %d", path, fd);
+  NOT_NULL_OR_RETURN ("download", path, -1);
+  FD_OR_RETURN ("download", fd, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->download (h, path, fd);
+}
+
+int
+gk_tar_in (gk_h *h, int fd, const char *dir, const char *compress,
+           unsigned flags)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_tar_in %d \"%s\" %s %u",
+         fd, dir, compress ? compress : "NULL", flags);
+  FD_OR_RETURN ("tar_in", fd, -1);
+  NOT_NULL_OR_RETURN ("tar_in", dir, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->tar_in (h, fd, dir, compress, flags);
+}
+
+int
+gk_tar_out (gk_h *h, const char *dir, int fd, const char *compress,
+            const char *const *excludes, unsigned flags)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_tar_out \"%s\" %d %s %u",
+         dir, fd, compress ? compress : "NULL", flags);
+  NOT_NULL_OR_RETURN ("tar_out", dir, -1);
+  FD_OR_RETURN ("tar_out", fd, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->tar_out (h, dir, fd, compress, excludes, flags);
+}
+
+/* The appliance's optional features. */
+
+char **
+gk_available_all_groups (gk_h *h)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_available_all_groups");
+  MODULE_OR_RETURN (m, NULL);
+  return m->available_all_groups (h);
+}
+
+int
+gk_feature_available (gk_h *h, const char *group)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_feature_available \"%s\"", group);
+  NOT_NULL_OR_RETURN ("feature_available", group, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->feature_available (h, group);
 }

@@ -1674,4 +1674,5 @@ void
 gk_user_cancel (gk_h *h)
 {
   h->cancelled = 1;
+  gk_int_appliance_cancel (h);
 }

@@ -243,7 +243,8 @@ gk_add_domain (gk_h *h, const char *name, const char *libvirt_uri,
     error_errno (h, EINVAL, "add_domain: unknown flags 0x%x", flags);
     return -1;
   }
-  if (h->appliance) {
+  /* The appliance may exist unlaunched (autolaunch off). */
+  if (h->appliance && gk_is_launched (h) == 1) {
     error_errno (h, EBUSY, "add_domain: drives cannot be added after the "
                  "appliance was launched");
     return -1;

@@ -193,7 +193,8 @@ gk_add_drive (gk_h *h, const char *path_or_uri, const char *format,
                  "name", format);
     return -1;
   }
-  if (h->appliance) {
+  /* The appliance may exist unlaunched (autolaunch off). */
+  if (h->appliance && gk_is_launched (h) == 1) {
     error_errno (h, EBUSY, "add_drive: drives cannot be added after the "
                  "appliance was launched");
     return -1;

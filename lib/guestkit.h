@@ -79,6 +79,11 @@ extern int gk_list_domains (gk_h *h, const char *libvirt_uri,
                             struct gk_domain **domains_rtn, size_t *n_rtn);
 extern void gk_free_domains (struct gk_domain *domains, size_t n);
 
+/* Progress: done of total (bytes, or steps); non-zero to cancel where
+ * the caller says so (gk_vol_upload, gk_clone_domain).
+ */
+typedef int (*gk_progress_cb) (void *opaque, uint64_t done, uint64_t total);
+
 /* The engine: native (in-process, read-only) with the appliance as the
  * fallback (auto, the default), only the appliance, or only native.
  */
@@ -97,6 +102,19 @@ extern int gk_get_accel (gk_h *h);
 extern int gk_set_launch_timeout (gk_h *h, int seconds);
 extern int gk_launch (gk_h *h);
 extern int gk_shutdown (gk_h *h);
+/* Functions that need the appliance launch it (autolaunch, the default).
+ * With autolaunch off they fail until gk_launch was called, with
+ * libguestfs's own message ("ls0: call launch before using this
+ * function"), as guestfish users expect.
+ */
+extern int gk_set_autolaunch (gk_h *h, int autolaunch);
+extern int gk_is_launched (gk_h *h);
+/* Progress of long appliance operations (upload, download, tar, ...):
+ * cb(opaque, done, total) is called from the calling thread; its return
+ * value is ignored.  NULL turns it off.
+ */
+extern void gk_set_progress_callback (gk_h *h, gk_progress_cb cb,
+                                      void *opaque);
 
 /* Block devices and filesystems. */
 extern char **gk_list_devices (gk_h *h);
@@ -163,6 +181,159 @@ extern char **gk_inspect_os (gk_h *h);
 extern struct gk_os_info *gk_inspect_get_info (gk_h *h, const char *root);
 extern void gk_free_os_info (struct gk_os_info *info);
 
+/* More of the OS inspection (guestfish's inspect-get-*).  The roots the
+ * last gk_inspect_os found; one inspection field of a root by name
+ * ("type", "distro", "product-name", "product-variant", "hostname",
+ * "arch", "package-format", "package-management", "osinfo", "format",
+ * "windows-systemroot", ...), as a string; the filesystems of a root.
+ */
+extern char **gk_inspect_get_roots (gk_h *h);
+extern char *gk_inspect_get (gk_h *h, const char *root, const char *field);
+extern char **gk_inspect_get_filesystems (gk_h *h, const char *root);
+/* mountpoint, device pairs (NULL-terminated). */
+extern char **gk_inspect_get_mountpoints (gk_h *h, const char *root);
+
+/* The file-level API: the appliance engine, read-write where the drives
+ * are.  These are what guestfish's commands call, and what a backup tool
+ * links to read files out of a guest.  Paths are guest paths (absolute);
+ * a filesystem must be mounted on / first.  Functions returning a count,
+ * a size or a boolean return -1 on error.
+ */
+
+/* Mounting.  options NULL or "" means none; fstype NULL means probe. */
+extern int gk_mount (gk_h *h, const char *mountable, const char *mountpoint,
+                     const char *options, const char *fstype);
+#define GK_UMOUNT_FORCE 1
+#define GK_UMOUNT_LAZY  2
+extern int gk_umount (gk_h *h, const char *path_or_device, unsigned flags);
+/* Mounted devices; and device, mountpoint pairs (NULL-terminated). */
+extern char **gk_mounts (gk_h *h);
+extern char **gk_mountpoints (gk_h *h);
+extern int gk_sync (gk_h *h);
+/* Sync the disks when the appliance shuts down (default on). */
+extern int gk_set_autosync (gk_h *h, int autosync);
+
+/* Block devices, partitions, LVM. */
+extern char **gk_list_partitions (gk_h *h);
+extern char **gk_lvs (gk_h *h);
+extern char **gk_vgs (gk_h *h);
+extern char **gk_pvs (gk_h *h);
+struct gk_part_entry {
+  int32_t part_num;
+  uint64_t part_start;           /* bytes */
+  uint64_t part_end;             /* bytes, inclusive */
+  uint64_t part_size;
+};
+extern int gk_part_list (gk_h *h, const char *device,
+                         struct gk_part_entry **parts_rtn, size_t *n_rtn);
+extern char *gk_part_get_parttype (gk_h *h, const char *device);
+extern int64_t gk_blockdev_getsize64 (gk_h *h, const char *device);
+extern char *gk_vfs_type (gk_h *h, const char *mountable);
+extern char *gk_vfs_label (gk_h *h, const char *mountable);
+extern char *gk_vfs_uuid (gk_h *h, const char *mountable);
+/* blkid's key, value pairs (NULL-terminated). */
+extern char **gk_blkid (gk_h *h, const char *device);
+/* The text of df (human: df -h) over the mounted filesystems. */
+#define GK_DF_HUMAN 1
+extern char *gk_df_text (gk_h *h, unsigned flags);
+
+/* Making disks (guestfish -N and its commands).  parttype: mbr, gpt. */
+extern int gk_part_disk (gk_h *h, const char *device, const char *parttype);
+extern int gk_mkfs (gk_h *h, const char *fstype, const char *device);
+extern int gk_pvcreate (gk_h *h, const char *device);
+extern int gk_vgcreate (gk_h *h, const char *vg, const char *const *pvs);
+extern int gk_lvcreate (gk_h *h, const char *lv, const char *vg,
+                        int megabytes);
+extern int gk_lvcreate_free (gk_h *h, const char *lv, const char *vg,
+                             int percent);
+
+/* Directories and files. */
+extern char **gk_ls (gk_h *h, const char *dir);
+/* ls -la output, for humans. */
+extern char *gk_ll (gk_h *h, const char *dir);
+/* The whole file; *size_rtn gets its size (it may hold NUL bytes). */
+extern char *gk_read_file (gk_h *h, const char *path, size_t *size_rtn);
+/* The first (last) n lines.  n < 0: head gives all but the last -n
+ * lines, tail the lines from line -n on (libguestfs's head_n, tail_n).
+ */
+extern char **gk_head (gk_h *h, const char *path, int n);
+extern char **gk_tail (gk_h *h, const char *path, int n);
+#define GK_WRITE_APPEND 1
+extern int gk_write (gk_h *h, const char *path, const char *content,
+                     size_t size, unsigned flags);
+extern int gk_touch (gk_h *h, const char *path);
+#define GK_MKDIR_PARENTS 1
+extern int gk_mkdir (gk_h *h, const char *path, unsigned flags);
+#define GK_RM_RECURSIVE 1
+#define GK_RM_FORCE     2
+extern int gk_rm (gk_h *h, const char *path, unsigned flags);
+extern int gk_rmdir (gk_h *h, const char *path);
+#define GK_CP_ARCHIVE 1
+extern int gk_cp (gk_h *h, const char *src, const char *dest, unsigned flags);
+extern int gk_mv (gk_h *h, const char *src, const char *dest);
+extern int gk_ln_s (gk_h *h, const char *target, const char *linkname);
+extern char *gk_readlink (gk_h *h, const char *path);
+extern int gk_chmod (gk_h *h, int mode, const char *path);
+extern int gk_chown (gk_h *h, int owner, int group, const char *path);
+struct gk_stat {
+  int64_t dev;
+  int64_t ino;
+  int64_t mode;
+  int64_t nlink;
+  int64_t uid;
+  int64_t gid;
+  int64_t rdev;
+  int64_t size;
+  int64_t blksize;
+  int64_t blocks;
+  int64_t atime;
+  int64_t mtime;
+  int64_t ctime;
+};
+#define GK_STAT_NOFOLLOW 1      /* lstat */
+extern int gk_stat (gk_h *h, const char *path, struct gk_stat *ret,
+                    unsigned flags);
+/* 1 or 0, or -1 on error.  GK_FOLLOW_SYMLINKS: a link to a file (dir)
+ * counts as one.
+ */
+#define GK_FOLLOW_SYMLINKS 1
+extern int gk_is_file (gk_h *h, const char *path, unsigned flags);
+extern int gk_is_dir (gk_h *h, const char *path, unsigned flags);
+extern int gk_exists (gk_h *h, const char *path);
+/* file(1)'s description of a guest file. */
+extern char *gk_file (gk_h *h, const char *path);
+extern int64_t gk_filesize (gk_h *h, const char *path);
+/* Disk usage in KiB (du -s). */
+extern int64_t gk_du (gk_h *h, const char *path);
+/* Every path under dir, relative to it ("/sub/file"), sorted. */
+extern char **gk_find (gk_h *h, const char *dir);
+/* csumtype: crc, md5, sha1, sha224, sha256, sha384, sha512. */
+extern char *gk_checksum (gk_h *h, const char *csumtype, const char *path);
+/* Guest paths matching a glob pattern. */
+extern char **gk_glob_expand (gk_h *h, const char *pattern);
+
+/* Streams.  The data goes from or to the file descriptor fd, which is
+ * left open.  It is reopened as /dev/fd/N: a pipe or a file (read from
+ * its start, truncated before writing), not a socket.
+ */
+extern int gk_upload (gk_h *h, int fd, const char *path);
+extern int gk_download (gk_h *h, const char *path, int fd);
+/* compress: NULL (none), "compress", "gzip", "bzip2", "xz", "lzop". */
+#define GK_TAR_XATTRS       1
+#define GK_TAR_SELINUX      2
+#define GK_TAR_ACLS         4
+#define GK_TAR_NUMERICOWNER 8
+extern int gk_tar_in (gk_h *h, int fd, const char *dir, const char *compress,
+                      unsigned flags);
+extern int gk_tar_out (gk_h *h, const char *dir, int fd, const char *compress,
+                       const char *const *excludes, unsigned flags);
+
+/* The appliance's optional features: every group, and whether one is
+ * available (1/0, -1 on error).
+ */
+extern char **gk_available_all_groups (gk_h *h);
+extern int gk_feature_available (gk_h *h, const char *group);
+
 /* Storage pools and volumes.  Definitions live as libvirt-compatible XML
  * in the state directory (default /var/lib/guestkit for root, else
  * $XDG_DATA_HOME/guestkit; GUESTKIT_STATE_DIR overrides).
@@ -196,8 +367,6 @@ struct gk_pool_params {
   const char *auth_secret;      /* env:NAME or file:PATH, never the secret */
   const char *initiator;        /* initiator IQN (iscsi) */
 };
-
-typedef int (*gk_progress_cb) (void *opaque, uint64_t done, uint64_t total);
 
 #define GK_POOL_BUILD_OVERWRITE 1
 extern int gk_pool_define_xml (gk_h *h, const char *xml);

@@ -37,6 +37,8 @@ gk_create (void)
   h->verbose = env_flag ("GUESTKIT_DEBUG");
   h->trace = env_flag ("GUESTKIT_TRACE");
   h->launch_timeout = 300;
+  h->autolaunch = 1;
+  h->autosync = 1;
 
   s = getenv ("GUESTKIT_ACCEL");
   if (s == NULL || strcmp (s, "") == 0 || strcmp (s, "auto") == 0)

@@ -59,6 +59,10 @@ struct gk_h {
   /* Appliance settings and state. */
   int accel;                     /* GK_ACCEL_* */
   int launch_timeout;            /* seconds */
+  int autolaunch;                /* calls launch the appliance (default 1) */
+  int autosync;                  /* sync disks at shutdown (default 1) */
+  gk_progress_cb progress_cb;    /* appliance operations' progress */
+  void *progress_cb_opaque;
   struct appliance *appliance;   /* NULL until first needed */
 
   char *state_dir;               /* pools: NULL until first needed */
@@ -134,6 +138,10 @@ extern int gk_int_df_native (gk_h *h, struct gk_fs_usage **usage_rtn,
 
 /* appliance.c */
 extern void gk_int_appliance_free (gk_h *h);
+/* Async-signal-safe (gk_user_cancel): cancel the appliance's file
+ * transfer in progress, if the module is loaded and an appliance exists.
+ */
+extern void gk_int_appliance_cancel (gk_h *h);
 
 /* pool.c: a random (version 4) UUID string. */
 extern char *gk_int_random_uuid (gk_h *h);

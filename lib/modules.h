@@ -28,7 +28,7 @@
 #include "internal.h"
 
 /* Bump when any module struct changes incompatibly. */
-#define GK_MODULE_ABI_VERSION 2
+#define GK_MODULE_ABI_VERSION 3
 
 #define GK_MODULE_SYMBOL "guestkit_module"
 
@@ -55,6 +55,80 @@ struct gk_appliance_module {
   int (*statvfs) (gk_h *h, const char *path, struct gk_statvfs *ret);
   char **(*inspect_os) (gk_h *h);
   struct gk_os_info *(*inspect_get_info) (gk_h *h, const char *root);
+
+  /* ABI 3: guestfish's calls.  1/0: a launched appliance exists. */
+  int (*is_launched) (gk_h *h);
+  /* Async-signal-safe: cancel the file transfer in progress. */
+  void (*user_cancel) (gk_h *h);
+  /* Only called once the appliance exists (else h->autosync is used). */
+  int (*set_autosync) (gk_h *h, int autosync);
+  char **(*inspect_get_roots) (gk_h *h);
+  /* Unknown fields are refused before launching. */
+  char *(*inspect_get) (gk_h *h, const char *root, const char *field);
+  char **(*inspect_get_filesystems) (gk_h *h, const char *root);
+  char **(*inspect_get_mountpoints) (gk_h *h, const char *root);
+  int (*mount) (gk_h *h, const char *mountable, const char *mountpoint,
+                const char *options, const char *fstype);
+  int (*umount) (gk_h *h, const char *path_or_device, unsigned flags);
+  char **(*mounts) (gk_h *h);
+  char **(*mountpoints) (gk_h *h);
+  int (*sync) (gk_h *h);
+  char **(*list_partitions) (gk_h *h);
+  char **(*lvs) (gk_h *h);
+  char **(*vgs) (gk_h *h);
+  char **(*pvs) (gk_h *h);
+  int (*part_list) (gk_h *h, const char *device,
+                    struct gk_part_entry **parts_rtn, size_t *n_rtn);
+  char *(*part_get_parttype) (gk_h *h, const char *device);
+  int64_t (*blockdev_getsize64) (gk_h *h, const char *device);
+  char *(*vfs_type) (gk_h *h, const char *mountable);
+  char *(*vfs_label) (gk_h *h, const char *mountable);
+  char *(*vfs_uuid) (gk_h *h, const char *mountable);
+  char **(*blkid) (gk_h *h, const char *device);
+  char *(*df_text) (gk_h *h, unsigned flags);
+  int (*part_disk) (gk_h *h, const char *device, const char *parttype);
+  int (*mkfs) (gk_h *h, const char *fstype, const char *device);
+  int (*pvcreate) (gk_h *h, const char *device);
+  int (*vgcreate) (gk_h *h, const char *vg, const char *const *pvs);
+  int (*lvcreate) (gk_h *h, const char *lv, const char *vg, int megabytes);
+  int (*lvcreate_free) (gk_h *h, const char *lv, const char *vg,
+                        int percent);
+  char **(*ls) (gk_h *h, const char *dir);
+  char *(*ll) (gk_h *h, const char *dir);
+  char *(*read_file) (gk_h *h, const char *path, size_t *size_rtn);
+  char **(*head) (gk_h *h, const char *path, int n);
+  char **(*tail) (gk_h *h, const char *path, int n);
+  int (*write) (gk_h *h, const char *path, const char *content, size_t size,
+                unsigned flags);
+  int (*touch) (gk_h *h, const char *path);
+  int (*mkdir) (gk_h *h, const char *path, unsigned flags);
+  int (*rm) (gk_h *h, const char *path, unsigned flags);
+  int (*rmdir) (gk_h *h, const char *path);
+  int (*cp) (gk_h *h, const char *src, const char *dest, unsigned flags);
+  int (*mv) (gk_h *h, const char *src, const char *dest);
+  int (*ln_s) (gk_h *h, const char *target, const char *linkname);
+  char *(*readlink) (gk_h *h, const char *path);
+  int (*chmod) (gk_h *h, int mode, const char *path);
+  int (*chown) (gk_h *h, int owner, int group, const char *path);
+  int (*stat) (gk_h *h, const char *path, struct gk_stat *ret,
+               unsigned flags);
+  int (*is_file) (gk_h *h, const char *path, unsigned flags);
+  int (*is_dir) (gk_h *h, const char *path, unsigned flags);
+  int (*exists) (gk_h *h, const char *path);
+  char *(*file) (gk_h *h, const char *path);
+  int64_t (*filesize) (gk_h *h, const char *path);
+  int64_t (*du) (gk_h *h, const char *path);
+  char **(*find) (gk_h *h, const char *dir);
+  char *(*checksum) (gk_h *h, const char *csumtype, const char *path);
+  char **(*glob_expand) (gk_h *h, const char *pattern);
+  int (*upload) (gk_h *h, int fd, const char *path);
+  int (*download) (gk_h *h, const char *path, int fd);
+  int (*tar_in) (gk_h *h, int fd, const char *dir, const char *compress,
+                 unsigned flags);
+  int (*tar_out) (gk_h *h, const char *dir, int fd, const char *compress,
+                  const char *const *excludes, unsigned flags);
+  char **(*available_all_groups) (gk_h *h);
+  int (*feature_available) (gk_h *h, const char *group);
 };
 
 /* domain.so: the libvirt API (lib/domain.c forwards). */

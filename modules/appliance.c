@@ -5,7 +5,8 @@
  * appliance never load libguestfs; lib/appliance.c holds the public gk_*
  * functions, which trace and forward here.  The libguestfs handle
  * is created when first needed and launched lazily by the first call that
- * needs the appliance.  libguestfs's own error printing is silenced: each
+ * needs the appliance (unless autolaunch is off: then only gk_launch
+ * launches it).  libguestfs's own error printing is silenced: each
  * failure is copied into the guestkit handle exactly once (copy_error), and
  * libguestfs's debug and trace events are forwarded to ours.
  *
@@ -32,14 +33,18 @@
 #include "modules.h"
 
 struct appliance {
+  gk_h *h;                  /* the handle this appliance belongs to */
   guestfs_h *g;
   bool launched;
   char *linebuf;            /* partial line of appliance messages */
   size_t linelen;
 };
 
-/* Copy libguestfs's last error into ours.  libguestfs's launch errors span
- * several lines of advice: keep the first line only, one clear line.
+/* Copy libguestfs's last error into ours.  With what (a launch), keep
+ * only the first line: libguestfs's launch errors are several lines of
+ * advice.  Without it (a call), the message is the user's, whole: it is
+ * what libguestfs's own tools print ("ls0: call launch before using this
+ * function" is followed by a line of advice for guestfish users).
  */
 static void
 copy_error (gk_h *h, guestfs_h *g, const char *what)
@@ -50,23 +55,34 @@ copy_error (gk_h *h, guestfs_h *g, const char *what)
 
   if (msg == NULL)
     msg = "unknown libguestfs error";
-  len = strcspn (msg, "\n");
-  if (what)
+  if (what) {
+    len = strcspn (msg, "\n");
     error_errno (h, errnum, "%s: %.*s", what, (int) len, msg);
+  }
   else
-    error_errno (h, errnum, "%.*s", (int) len, msg);
+    error_errno (h, errnum, "%s", msg);
 }
 
-/* Forward libguestfs's messages, line by line, as our debug messages. */
+/* Forward libguestfs's messages, line by line, as our debug messages,
+ * and its progress to the handle's progress callback.  The opaque is the
+ * appliance, not the handle: appliance_free detaches it from the handle
+ * before the shutdown, whose console messages still arrive here.
+ */
 static void
 event_cb (guestfs_h *g, void *opaque, uint64_t event, int event_handle,
           int flags, const char *buf, size_t buf_len,
           const uint64_t *array, size_t array_len)
 {
-  gk_h *h = opaque;
-  struct appliance *a = h->appliance;
+  struct appliance *a = opaque;
+  gk_h *h = a->h;
   size_t i;
 
+  if (event == GUESTFS_EVENT_PROGRESS) {
+    /* proc_nr, serial, position, total (guestfs(3)). */
+    if (h->progress_cb && array_len >= 4)
+      h->progress_cb (h->progress_cb_opaque, array[2], array[3]);
+    return;
+  }
   if (event == GUESTFS_EVENT_TRACE) {
     trace (h, "libguestfs: %.*s", (int) buf_len, buf);
     return;
@@ -127,11 +143,14 @@ get_appliance (gk_h *h)
   }
   guestfs_set_verbose (g, h->verbose);
   guestfs_set_trace (g, h->trace);
-  if (guestfs_set_event_callback (g, event_cb,
+  a->h = h;
+  if (guestfs_set_autosync (g, h->autosync) == -1 ||
+      guestfs_set_event_callback (g, event_cb,
                                   GUESTFS_EVENT_LIBRARY |
                                   GUESTFS_EVENT_APPLIANCE |
                                   GUESTFS_EVENT_WARNING |
-                                  GUESTFS_EVENT_TRACE, 0, h) == -1) {
+                                  GUESTFS_EVENT_TRACE |
+                                  GUESTFS_EVENT_PROGRESS, 0, a) == -1) {
     copy_error (h, g, "appliance");
     guestfs_close (g);
     free (a->linebuf);
@@ -150,6 +169,10 @@ appliance_free (gk_h *h)
 
   if (a == NULL)
     return;
+  /* Detached first: gk_user_cancel (a signal handler) must not find an
+   * appliance being freed.
+   */
+  h->appliance = NULL;
   if (a->g) {
     if (a->launched)
       guestfs_shutdown (a->g);
@@ -157,7 +180,6 @@ appliance_free (gk_h *h)
   }
   free (a->linebuf);
   free (a);
-  h->appliance = NULL;
 }
 
 static int
@@ -398,10 +420,20 @@ shutdown_appliance (gk_h *h)
   return 0;
 }
 
-/* The launched libguestfs handle, launching it if needed. */
+/* The launched libguestfs handle, launching it if needed.  With
+ * autolaunch off, only the handle (made if needed, never launched): the
+ * call on it then fails with libguestfs's own "call launch before using
+ * this function", the message guestfish users know.
+ */
 static guestfs_h *
 launched (gk_h *h)
 {
+  struct appliance *a;
+
+  if (!h->autolaunch) {
+    a = get_appliance (h);
+    return a ? a->g : NULL;
+  }
   if (launch (h) == -1)
     return NULL;
   return h->appliance->g;
@@ -417,7 +449,7 @@ list_devices (gk_h *h)
     return NULL;
   r = guestfs_list_devices (g);
   if (r == NULL)
-    copy_error (h, g, "list_devices");
+    copy_error (h, g, NULL);
   return r;
 }
 
@@ -431,7 +463,7 @@ list_filesystems (gk_h *h)
     return NULL;
   r = guestfs_list_filesystems (g);
   if (r == NULL)
-    copy_error (h, g, "list_filesystems");
+    copy_error (h, g, NULL);
   return r;
 }
 
@@ -445,7 +477,7 @@ canonical_device_name (gk_h *h, const char *device)
     return NULL;
   r = guestfs_canonical_device_name (g, device);
   if (r == NULL)
-    copy_error (h, g, "canonical_device_name");
+    copy_error (h, g, NULL);
   return r;
 }
 
@@ -515,7 +547,7 @@ inspect_os (gk_h *h)
     return NULL;
   r = guestfs_inspect_os (g);
   if (r == NULL)
-    copy_error (h, g, "inspect_os");
+    copy_error (h, g, NULL);
   return r;
 }
 
@@ -556,6 +588,677 @@ inspect_get_info (gk_h *h, const char *root)
   return NULL;
 }
 
+/* guestfish's calls (module ABI 3).  Each is the libguestfs call of the
+ * same name on the launched handle (launched() honours autolaunch); a
+ * failure copies libguestfs's message as it is, without a prefix, so that
+ * guestfish prints exactly what libguestfs's guestfish prints.
+ */
+
+/* The result r of a call on g, copying g's error if r means failure. */
+static void *
+ptr_result (gk_h *h, guestfs_h *g, void *r)
+{
+  if (r == NULL)
+    copy_error (h, g, NULL);
+  return r;
+}
+
+static int
+int_result (gk_h *h, guestfs_h *g, int r)
+{
+  if (r == -1)
+    copy_error (h, g, NULL);
+  return r;
+}
+
+static int64_t
+int64_result (gk_h *h, guestfs_h *g, int64_t r)
+{
+  if (r == -1)
+    copy_error (h, g, NULL);
+  return r;
+}
+
+/* The call's value, or ERR if the handle is not there (error set). */
+#define CALL(ptr_or_int, err, call)                             \
+  do {                                                          \
+    guestfs_h *g = launched (h);                                \
+    if (g == NULL)                                              \
+      return (err);                                             \
+    return ptr_or_int##_result (h, g, (call));                  \
+  } while (0)
+
+/* "/dev/fd/N": libguestfs opens the path, so a descriptor is passed as
+ * the path of its open file (as guestfish passes "/dev/stdin").
+ */
+static void
+fd_path (char *buf, size_t size, int fd)
+{
+  snprintf (buf, size, "/dev/fd/%d", fd);
+}
+
+static int
+is_launched (gk_h *h)
+{
+  struct appliance *a = h->appliance;
+
+  return a != NULL && a->launched;
+}
+
+/* guestfs_user_cancel is safe to call from a signal handler. */
+static void
+user_cancel (gk_h *h)
+{
+  struct appliance *a = h->appliance;
+
+  if (a != NULL && a->g != NULL)
+    guestfs_user_cancel (a->g);
+}
+
+static int
+set_autosync (gk_h *h, int autosync)
+{
+  struct appliance *a = h->appliance;
+
+  if (a == NULL)
+    return 0;
+  return int_result (h, a->g, guestfs_set_autosync (a->g, autosync));
+}
+
+static char **
+inspect_get_roots (gk_h *h)
+{
+  CALL (ptr, NULL, guestfs_inspect_get_roots (g));
+}
+
+/* guestfish's stat, lstat and inspect-get-format still call these
+ * deprecated functions: the same calls give the same messages.
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+
+/* gk_inspect_get's fields: guestfish's inspect-get-FIELD commands. */
+static const struct {
+  const char *name;
+  char *(*get) (guestfs_h *g, const char *root);
+} inspect_fields[] = {
+  { "type", guestfs_inspect_get_type },
+  { "distro", guestfs_inspect_get_distro },
+  { "product-name", guestfs_inspect_get_product_name },
+  { "product-variant", guestfs_inspect_get_product_variant },
+  { "hostname", guestfs_inspect_get_hostname },
+  { "arch", guestfs_inspect_get_arch },
+  { "package-format", guestfs_inspect_get_package_format },
+  { "package-management", guestfs_inspect_get_package_management },
+  { "osinfo", guestfs_inspect_get_osinfo },
+  { "format", guestfs_inspect_get_format },
+  { "windows-systemroot", guestfs_inspect_get_windows_systemroot },
+  { "windows-current-control-set",
+    guestfs_inspect_get_windows_current_control_set },
+  { "windows-software-hive", guestfs_inspect_get_windows_software_hive },
+  { "windows-system-hive", guestfs_inspect_get_windows_system_hive },
+};
+
+static int
+stat_ (gk_h *h, const char *path, struct gk_stat *ret, unsigned flags)
+{
+  guestfs_h *g;
+  struct guestfs_stat *st;
+
+  if ((g = launched (h)) == NULL)
+    return -1;
+  if (flags & GK_STAT_NOFOLLOW)
+    st = guestfs_lstat (g, path);
+  else
+    st = guestfs_stat (g, path);
+  if (st == NULL) {
+    copy_error (h, g, NULL);
+    return -1;
+  }
+  ret->dev = st->dev;
+  ret->ino = st->ino;
+  ret->mode = st->mode;
+  ret->nlink = st->nlink;
+  ret->uid = st->uid;
+  ret->gid = st->gid;
+  ret->rdev = st->rdev;
+  ret->size = st->size;
+  ret->blksize = st->blksize;
+  ret->blocks = st->blocks;
+  ret->atime = st->atime;
+  ret->mtime = st->mtime;
+  ret->ctime = st->ctime;
+  guestfs_free_stat (st);
+  return 0;
+}
+
+#pragma GCC diagnostic pop
+
+static char *
+inspect_get (gk_h *h, const char *root, const char *field)
+{
+  guestfs_h *g;
+  bool major = strcmp (field, "major-version") == 0;
+  bool minor = strcmp (field, "minor-version") == 0;
+  char *(*get) (guestfs_h *g, const char *root) = NULL;
+  char *r;
+  int v;
+  size_t i;
+
+  for (i = 0; i < sizeof inspect_fields / sizeof inspect_fields[0]; ++i)
+    if (strcmp (field, inspect_fields[i].name) == 0)
+      get = inspect_fields[i].get;
+  /* Checked before launching: a typo must not cost a launch. */
+  if (get == NULL && !major && !minor) {
+    error_errno (h, EINVAL, "inspect_get: unknown field '%s'", field);
+    return NULL;
+  }
+  if ((g = launched (h)) == NULL)
+    return NULL;
+  if (get)
+    return ptr_result (h, g, get (g, root));
+  v = major ? guestfs_inspect_get_major_version (g, root)
+    : guestfs_inspect_get_minor_version (g, root);
+  if (v == -1) {
+    copy_error (h, g, NULL);
+    return NULL;
+  }
+  if (asprintf (&r, "%d", v) == -1) {
+    perrorf (h, "inspect_get");
+    return NULL;
+  }
+  return r;
+}
+
+static char **
+inspect_get_filesystems (gk_h *h, const char *root)
+{
+  CALL (ptr, NULL, guestfs_inspect_get_filesystems (g, root));
+}
+
+static char **
+inspect_get_mountpoints (gk_h *h, const char *root)
+{
+  CALL (ptr, NULL, guestfs_inspect_get_mountpoints (g, root));
+}
+
+static int
+mount_ (gk_h *h, const char *mountable, const char *mountpoint,
+        const char *options, const char *fstype)
+{
+  if (options == NULL)
+    options = "";
+  if (fstype)
+    CALL (int, -1, guestfs_mount_vfs (g, options, fstype, mountable,
+                                      mountpoint));
+  CALL (int, -1, guestfs_mount_options (g, options, mountable, mountpoint));
+}
+
+static int
+umount_ (gk_h *h, const char *path_or_device, unsigned flags)
+{
+  struct guestfs_umount_opts_argv optargs = { .bitmask = 0 };
+
+  if (flags & GK_UMOUNT_FORCE) {
+    optargs.bitmask |= GUESTFS_UMOUNT_OPTS_FORCE_BITMASK;
+    optargs.force = 1;
+  }
+  if (flags & GK_UMOUNT_LAZY) {
+    optargs.bitmask |= GUESTFS_UMOUNT_OPTS_LAZYUNMOUNT_BITMASK;
+    optargs.lazyunmount = 1;
+  }
+  CALL (int, -1, guestfs_umount_opts_argv (g, path_or_device, &optargs));
+}
+
+static char **
+mounts (gk_h *h)
+{
+  CALL (ptr, NULL, guestfs_mounts (g));
+}
+
+static char **
+mountpoints (gk_h *h)
+{
+  CALL (ptr, NULL, guestfs_mountpoints (g));
+}
+
+static int
+sync_ (gk_h *h)
+{
+  CALL (int, -1, guestfs_sync (g));
+}
+
+static char **
+list_partitions (gk_h *h)
+{
+  CALL (ptr, NULL, guestfs_list_partitions (g));
+}
+
+static char **
+lvs (gk_h *h)
+{
+  CALL (ptr, NULL, guestfs_lvs (g));
+}
+
+static char **
+vgs (gk_h *h)
+{
+  CALL (ptr, NULL, guestfs_vgs (g));
+}
+
+static char **
+pvs (gk_h *h)
+{
+  CALL (ptr, NULL, guestfs_pvs (g));
+}
+
+static int
+part_list (gk_h *h, const char *device, struct gk_part_entry **parts_rtn,
+           size_t *n_rtn)
+{
+  guestfs_h *g;
+  struct guestfs_partition_list *l;
+  struct gk_part_entry *parts;
+  size_t i;
+
+  if ((g = launched (h)) == NULL)
+    return -1;
+  if ((l = guestfs_part_list (g, device)) == NULL) {
+    copy_error (h, g, NULL);
+    return -1;
+  }
+  /* At least one entry, so that an empty table is not NULL. */
+  parts = calloc (l->len ? l->len : 1, sizeof *parts);
+  if (parts == NULL) {
+    perrorf (h, "part_list");
+    guestfs_free_partition_list (l);
+    return -1;
+  }
+  for (i = 0; i < l->len; ++i) {
+    parts[i].part_num = l->val[i].part_num;
+    parts[i].part_start = l->val[i].part_start;
+    parts[i].part_end = l->val[i].part_end;
+    parts[i].part_size = l->val[i].part_size;
+  }
+  *parts_rtn = parts;
+  *n_rtn = l->len;
+  guestfs_free_partition_list (l);
+  return 0;
+}
+
+static char *
+part_get_parttype (gk_h *h, const char *device)
+{
+  CALL (ptr, NULL, guestfs_part_get_parttype (g, device));
+}
+
+static int64_t
+blockdev_getsize64 (gk_h *h, const char *device)
+{
+  CALL (int64, -1, guestfs_blockdev_getsize64 (g, device));
+}
+
+static char *
+vfs_type (gk_h *h, const char *mountable)
+{
+  CALL (ptr, NULL, guestfs_vfs_type (g, mountable));
+}
+
+static char *
+vfs_label (gk_h *h, const char *mountable)
+{
+  CALL (ptr, NULL, guestfs_vfs_label (g, mountable));
+}
+
+static char *
+vfs_uuid (gk_h *h, const char *mountable)
+{
+  CALL (ptr, NULL, guestfs_vfs_uuid (g, mountable));
+}
+
+static char **
+blkid (gk_h *h, const char *device)
+{
+  CALL (ptr, NULL, guestfs_blkid (g, device));
+}
+
+static char *
+df_text (gk_h *h, unsigned flags)
+{
+  if (flags & GK_DF_HUMAN)
+    CALL (ptr, NULL, guestfs_df_h (g));
+  CALL (ptr, NULL, guestfs_df (g));
+}
+
+static int
+part_disk (gk_h *h, const char *device, const char *parttype)
+{
+  CALL (int, -1, guestfs_part_disk (g, device, parttype));
+}
+
+static int
+mkfs (gk_h *h, const char *fstype, const char *device)
+{
+  CALL (int, -1, guestfs_mkfs_opts (g, fstype, device, -1));
+}
+
+static int
+pvcreate (gk_h *h, const char *device)
+{
+  CALL (int, -1, guestfs_pvcreate (g, device));
+}
+
+static int
+vgcreate (gk_h *h, const char *vg, const char *const *pvs)
+{
+  /* libguestfs does not modify the list; its prototype lacks the const. */
+  CALL (int, -1, guestfs_vgcreate (g, vg, (char *const *) pvs));
+}
+
+static int
+lvcreate (gk_h *h, const char *lv, const char *vg, int megabytes)
+{
+  CALL (int, -1, guestfs_lvcreate (g, lv, vg, megabytes));
+}
+
+static int
+lvcreate_free (gk_h *h, const char *lv, const char *vg, int percent)
+{
+  CALL (int, -1, guestfs_lvcreate_free (g, lv, vg, percent));
+}
+
+static char **
+ls (gk_h *h, const char *dir)
+{
+  CALL (ptr, NULL, guestfs_ls (g, dir));
+}
+
+static char *
+ll (gk_h *h, const char *dir)
+{
+  CALL (ptr, NULL, guestfs_ll (g, dir));
+}
+
+static char *
+read_file (gk_h *h, const char *path, size_t *size_rtn)
+{
+  guestfs_h *g;
+  char *r, *p;
+  size_t size;
+
+  if ((g = launched (h)) == NULL)
+    return NULL;
+  if ((r = guestfs_read_file (g, path, &size)) == NULL) {
+    copy_error (h, g, NULL);
+    return NULL;
+  }
+  /* A NUL after the data, so that text can be used as a string. */
+  if ((p = realloc (r, size + 1)) == NULL) {
+    perrorf (h, "read_file");
+    free (r);
+    return NULL;
+  }
+  p[size] = '\0';
+  if (size_rtn)
+    *size_rtn = size;
+  return p;
+}
+
+static char **
+head (gk_h *h, const char *path, int n)
+{
+  CALL (ptr, NULL, guestfs_head_n (g, n, path));
+}
+
+static char **
+tail (gk_h *h, const char *path, int n)
+{
+  CALL (ptr, NULL, guestfs_tail_n (g, n, path));
+}
+
+static int
+write_ (gk_h *h, const char *path, const char *content, size_t size,
+        unsigned flags)
+{
+  if (content == NULL)
+    content = "";
+  if (flags & GK_WRITE_APPEND)
+    CALL (int, -1, guestfs_write_append (g, path, content, size));
+  CALL (int, -1, guestfs_write (g, path, content, size));
+}
+
+static int
+touch (gk_h *h, const char *path)
+{
+  CALL (int, -1, guestfs_touch (g, path));
+}
+
+static int
+mkdir_ (gk_h *h, const char *path, unsigned flags)
+{
+  if (flags & GK_MKDIR_PARENTS)
+    CALL (int, -1, guestfs_mkdir_p (g, path));
+  CALL (int, -1, guestfs_mkdir (g, path));
+}
+
+/* libguestfs has no recursive rm that fails on a missing path:
+ * GK_RM_RECURSIVE is rm -rf with or without GK_RM_FORCE.
+ */
+static int
+rm (gk_h *h, const char *path, unsigned flags)
+{
+  if (flags & GK_RM_RECURSIVE)
+    CALL (int, -1, guestfs_rm_rf (g, path));
+  if (flags & GK_RM_FORCE)
+    CALL (int, -1, guestfs_rm_f (g, path));
+  CALL (int, -1, guestfs_rm (g, path));
+}
+
+static int
+rmdir_ (gk_h *h, const char *path)
+{
+  CALL (int, -1, guestfs_rmdir (g, path));
+}
+
+static int
+cp (gk_h *h, const char *src, const char *dest, unsigned flags)
+{
+  if (flags & GK_CP_ARCHIVE)
+    CALL (int, -1, guestfs_cp_a (g, src, dest));
+  CALL (int, -1, guestfs_cp (g, src, dest));
+}
+
+static int
+mv (gk_h *h, const char *src, const char *dest)
+{
+  CALL (int, -1, guestfs_mv (g, src, dest));
+}
+
+static int
+ln_s (gk_h *h, const char *target, const char *linkname)
+{
+  CALL (int, -1, guestfs_ln_s (g, target, linkname));
+}
+
+static char *
+readlink_ (gk_h *h, const char *path)
+{
+  CALL (ptr, NULL, guestfs_readlink (g, path));
+}
+
+static int
+chmod_ (gk_h *h, int mode, const char *path)
+{
+  CALL (int, -1, guestfs_chmod (g, mode, path));
+}
+
+static int
+chown_ (gk_h *h, int owner, int group, const char *path)
+{
+  CALL (int, -1, guestfs_chown (g, owner, group, path));
+}
+
+static int
+is_file (gk_h *h, const char *path, unsigned flags)
+{
+  struct guestfs_is_file_opts_argv optargs = { .bitmask = 0 };
+
+  if (flags & GK_FOLLOW_SYMLINKS) {
+    optargs.bitmask |= GUESTFS_IS_FILE_OPTS_FOLLOWSYMLINKS_BITMASK;
+    optargs.followsymlinks = 1;
+  }
+  CALL (int, -1, guestfs_is_file_opts_argv (g, path, &optargs));
+}
+
+static int
+is_dir (gk_h *h, const char *path, unsigned flags)
+{
+  struct guestfs_is_dir_opts_argv optargs = { .bitmask = 0 };
+
+  if (flags & GK_FOLLOW_SYMLINKS) {
+    optargs.bitmask |= GUESTFS_IS_DIR_OPTS_FOLLOWSYMLINKS_BITMASK;
+    optargs.followsymlinks = 1;
+  }
+  CALL (int, -1, guestfs_is_dir_opts_argv (g, path, &optargs));
+}
+
+static int
+exists (gk_h *h, const char *path)
+{
+  CALL (int, -1, guestfs_exists (g, path));
+}
+
+static char *
+file (gk_h *h, const char *path)
+{
+  CALL (ptr, NULL, guestfs_file (g, path));
+}
+
+static int64_t
+filesize (gk_h *h, const char *path)
+{
+  CALL (int64, -1, guestfs_filesize (g, path));
+}
+
+static int64_t
+du (gk_h *h, const char *path)
+{
+  CALL (int64, -1, guestfs_du (g, path));
+}
+
+static char **
+find (gk_h *h, const char *dir)
+{
+  CALL (ptr, NULL, guestfs_find (g, dir));
+}
+
+static char *
+checksum (gk_h *h, const char *csumtype, const char *path)
+{
+  CALL (ptr, NULL, guestfs_checksum (g, csumtype, path));
+}
+
+static char **
+glob_expand (gk_h *h, const char *pattern)
+{
+  CALL (ptr, NULL, guestfs_glob_expand (g, pattern));
+}
+
+static int
+upload (gk_h *h, int fd, const char *path)
+{
+  char fdpath[32];
+
+  fd_path (fdpath, sizeof fdpath, fd);
+  CALL (int, -1, guestfs_upload (g, fdpath, path));
+}
+
+static int
+download (gk_h *h, const char *path, int fd)
+{
+  char fdpath[32];
+
+  fd_path (fdpath, sizeof fdpath, fd);
+  CALL (int, -1, guestfs_download (g, path, fdpath));
+}
+
+static int
+tar_in (gk_h *h, int fd, const char *dir, const char *compress,
+        unsigned flags)
+{
+  struct guestfs_tar_in_opts_argv optargs = { .bitmask = 0 };
+  char fdpath[32];
+
+  fd_path (fdpath, sizeof fdpath, fd);
+  if (compress) {
+    optargs.bitmask |= GUESTFS_TAR_IN_OPTS_COMPRESS_BITMASK;
+    optargs.compress = compress;
+  }
+  if (flags & GK_TAR_XATTRS) {
+    optargs.bitmask |= GUESTFS_TAR_IN_OPTS_XATTRS_BITMASK;
+    optargs.xattrs = 1;
+  }
+  if (flags & GK_TAR_SELINUX) {
+    optargs.bitmask |= GUESTFS_TAR_IN_OPTS_SELINUX_BITMASK;
+    optargs.selinux = 1;
+  }
+  if (flags & GK_TAR_ACLS) {
+    optargs.bitmask |= GUESTFS_TAR_IN_OPTS_ACLS_BITMASK;
+    optargs.acls = 1;
+  }
+  /* GK_TAR_NUMERICOWNER: tar_in has no such option (tar keeps ids). */
+  CALL (int, -1, guestfs_tar_in_opts_argv (g, fdpath, dir, &optargs));
+}
+
+static int
+tar_out (gk_h *h, const char *dir, int fd, const char *compress,
+         const char *const *excludes, unsigned flags)
+{
+  struct guestfs_tar_out_opts_argv optargs = { .bitmask = 0 };
+  char fdpath[32];
+
+  fd_path (fdpath, sizeof fdpath, fd);
+  if (compress) {
+    optargs.bitmask |= GUESTFS_TAR_OUT_OPTS_COMPRESS_BITMASK;
+    optargs.compress = compress;
+  }
+  if (excludes) {
+    optargs.bitmask |= GUESTFS_TAR_OUT_OPTS_EXCLUDES_BITMASK;
+    optargs.excludes = (char *const *) excludes;
+  }
+  if (flags & GK_TAR_NUMERICOWNER) {
+    optargs.bitmask |= GUESTFS_TAR_OUT_OPTS_NUMERICOWNER_BITMASK;
+    optargs.numericowner = 1;
+  }
+  if (flags & GK_TAR_XATTRS) {
+    optargs.bitmask |= GUESTFS_TAR_OUT_OPTS_XATTRS_BITMASK;
+    optargs.xattrs = 1;
+  }
+  if (flags & GK_TAR_SELINUX) {
+    optargs.bitmask |= GUESTFS_TAR_OUT_OPTS_SELINUX_BITMASK;
+    optargs.selinux = 1;
+  }
+  if (flags & GK_TAR_ACLS) {
+    optargs.bitmask |= GUESTFS_TAR_OUT_OPTS_ACLS_BITMASK;
+    optargs.acls = 1;
+  }
+  CALL (int, -1, guestfs_tar_out_opts_argv (g, dir, fdpath, &optargs));
+}
+
+static char **
+available_all_groups (gk_h *h)
+{
+  CALL (ptr, NULL, guestfs_available_all_groups (g));
+}
+
+static int
+feature_available (gk_h *h, const char *group)
+{
+  char *groups[] = { (char *) group, NULL };
+
+  CALL (int, -1, guestfs_feature_available (g, groups));
+}
+
 /* The module's one export (lib/modules.h). */
 extern const struct gk_appliance_module guestkit_module;
 const struct gk_appliance_module guestkit_module = {
@@ -571,4 +1274,66 @@ const struct gk_appliance_module guestkit_module = {
   .statvfs = statvfs_,
   .inspect_os = inspect_os,
   .inspect_get_info = inspect_get_info,
+  .is_launched = is_launched,
+  .user_cancel = user_cancel,
+  .set_autosync = set_autosync,
+  .inspect_get_roots = inspect_get_roots,
+  .inspect_get = inspect_get,
+  .inspect_get_filesystems = inspect_get_filesystems,
+  .inspect_get_mountpoints = inspect_get_mountpoints,
+  .mount = mount_,
+  .umount = umount_,
+  .mounts = mounts,
+  .mountpoints = mountpoints,
+  .sync = sync_,
+  .list_partitions = list_partitions,
+  .lvs = lvs,
+  .vgs = vgs,
+  .pvs = pvs,
+  .part_list = part_list,
+  .part_get_parttype = part_get_parttype,
+  .blockdev_getsize64 = blockdev_getsize64,
+  .vfs_type = vfs_type,
+  .vfs_label = vfs_label,
+  .vfs_uuid = vfs_uuid,
+  .blkid = blkid,
+  .df_text = df_text,
+  .part_disk = part_disk,
+  .mkfs = mkfs,
+  .pvcreate = pvcreate,
+  .vgcreate = vgcreate,
+  .lvcreate = lvcreate,
+  .lvcreate_free = lvcreate_free,
+  .ls = ls,
+  .ll = ll,
+  .read_file = read_file,
+  .head = head,
+  .tail = tail,
+  .write = write_,
+  .touch = touch,
+  .mkdir = mkdir_,
+  .rm = rm,
+  .rmdir = rmdir_,
+  .cp = cp,
+  .mv = mv,
+  .ln_s = ln_s,
+  .readlink = readlink_,
+  .chmod = chmod_,
+  .chown = chown_,
+  .stat = stat_,
+  .is_file = is_file,
+  .is_dir = is_dir,
+  .exists = exists,
+  .file = file,
+  .filesize = filesize,
+  .du = du,
+  .find = find,
+  .checksum = checksum,
+  .glob_expand = glob_expand,
+  .upload = upload,
+  .download = download,
+  .tar_in = tar_in,
+  .tar_out = tar_out,
+  .available_all_groups = available_all_groups,
+  .feature_available = feature_available,
 };
