@@ -349,6 +349,15 @@ gk_sync (gk_h *h)
 }
 
 int
+gk_set_pgroup (gk_h *h, int pgroup)
+{
+  trace (h, "gk_set_pgroup %d", pgroup);
+  /* Read by the module's launch. */
+  h->pgroup = pgroup != 0;
+  return 0;
+}
+
+int
 gk_set_autosync (gk_h *h, int autosync)
 {
   const struct gk_appliance_module *m;

@@ -212,6 +212,11 @@ extern char **gk_mountpoints (gk_h *h);
 extern int gk_sync (gk_h *h);
 /* Sync the disks when the appliance shuts down (default on). */
 extern int gk_set_autosync (gk_h *h, int autosync);
+/* Run the appliance in its own process group, so that a terminal's
+ * Ctrl-C reaches only the program (which may call gk_user_cancel), not
+ * qemu.  Takes effect at the next launch.  Default off.
+ */
+extern int gk_set_pgroup (gk_h *h, int pgroup);
 
 /* Block devices, partitions, LVM. */
 extern char **gk_list_partitions (gk_h *h);

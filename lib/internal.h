@@ -61,6 +61,7 @@ struct gk_h {
   int launch_timeout;            /* seconds */
   int autolaunch;                /* calls launch the appliance (default 1) */
   int autosync;                  /* sync disks at shutdown (default 1) */
+  int pgroup;                    /* appliance in its own process group */
   gk_progress_cb progress_cb;    /* appliance operations' progress */
   void *progress_cb_opaque;
   struct appliance *appliance;   /* NULL until first needed */

@@ -344,6 +344,10 @@ launch (gk_h *h)
   if (add_drives (h, a->g) == -1)
     goto fail;
 
+  if (guestfs_set_pgroup (a->g, h->pgroup) == -1) {
+    copy_error (h, a->g, "launch");
+    goto fail;
+  }
   accel = gk_int_choose_accel (h);
   if (accel == GK_ACCEL_TCG) {
     char *settings[] = { (char *) "force_tcg", NULL };

@@ -172,6 +172,9 @@ create_handle (void)
   gk_set_engine (g, GK_ENGINE_APPLIANCE);
   if (!autosync)
     gk_set_autosync (g, 0);
+  /* At a terminal, Ctrl-C cancels a transfer: it must not reach qemu. */
+  if (is_interactive)
+    gk_set_pgroup (g, 1);
   return g;
 }
 
@@ -505,12 +508,12 @@ main (int argc, char *argv[])
     }
   }
 
+  is_interactive = !file && isatty (0);
   h = create_handle ();
   if (h == NULL)
     exit (EXIT_FAILURE);
   (void) network;               /* the appliance has no network (yet) */
 
-  is_interactive = !file && isatty (0);
   if (is_interactive) {
     struct sigaction sa = { .sa_handler = user_cancel, .sa_flags = SA_RESTART };
 
