@@ -182,8 +182,8 @@ gk_add_drive (gk_h *h, const char *path_or_uri, const char *format,
     return -1;
   }
   if (blocksize != 0 && blocksize != 512 && blocksize != 4096) {
-    error_errno (h, EINVAL, "add_drive: blocksize must be 512 or 4096, "
-                 "not %d", blocksize);
+    /* libguestfs's words, which guestfish users see. */
+    error_errno (h, EINVAL, "blocksize parameter is invalid");
     return -1;
   }
   if (format && (strcmp (format, "") == 0 ||
@@ -205,9 +205,11 @@ gk_add_drive (gk_h *h, const char *path_or_uri, const char *format,
       goto err;
   }
   else {
-    /* A plain file must exist now: the error then names it clearly. */
+    /* A plain file must exist now: the error then names it clearly
+     * (in libguestfs's words: "FILE: No such file or directory").
+     */
     if (access (path_or_uri, R_OK) == -1) {
-      perrorf (h, "access: %s", path_or_uri);
+      perrorf (h, "%s", path_or_uri);
       goto err;
     }
     drv.path = strdup (path_or_uri);

@@ -135,16 +135,22 @@ add_domain (gk_h *h, const char *name, const char *libvirt_uri,
   if (dom == NULL)
     dom = virDomainLookupByName (conn, name);
   if (dom == NULL) {
-    libvirt_error (h, "no libvirt domain called '%s'", name);
+    /* libguestfs's message: guestfish and virt-df users know it. */
+    virErrorPtr err = virGetLastError ();
+
+    error (h, "no libvirt domain called ‘%s’: %s", name,
+           err && err->message ? err->message : "not found");
     goto out;
   }
 
   /* Writing to the disks of a running guest corrupts them. */
   if (!readonly && virDomainGetState (dom, &state, &reason, 0) == 0 &&
       state != VIR_DOMAIN_SHUTOFF) {
-    error_errno (h, EBUSY, "domain is a live virtual machine. "
+    /* libguestfs's message, word for word (three lines). */
+    error_errno (h, EBUSY, "error: domain is a live virtual machine.\n"
                  "Writing to the disks of a running virtual machine can "
-                 "cause disk corruption. Use read-only access.");
+                 "cause disk corruption.\n"
+                 "Use read-only access.  In most libguestfs tools use --ro.");
     goto out;
   }
 
@@ -172,7 +178,7 @@ add_domain (gk_h *h, const char *name, const char *libvirt_uri,
     /* A missing disk is an error now, as for gk_add_drive. */
     if (strcmp (drv->protocol, "file") == 0 &&
         access (drv->path, drv->readonly ? R_OK : R_OK|W_OK) == -1) {
-      perrorf (h, "access: %s", drv->path);
+      perrorf (h, "%s", drv->path);
       n = -1;
       goto out;
     }

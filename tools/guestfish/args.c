@@ -46,7 +46,7 @@ parse_bool (const char *cmd, const char *arg, int *ret)
  * KB = 1000, and so on.  Returns the xstrtol status (0 = OK, 1 overflow,
  * 2 invalid suffix, 4 invalid), which the reference prints.
  */
-static int
+int
 xstrtoll_like (const char *s, int64_t *ret)
 {
   static const char suffixes[] = "kKMGTPEZY";

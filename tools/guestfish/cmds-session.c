@@ -9,6 +9,8 @@
 #include <strings.h>
 #include <errno.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <sys/time.h>
 
 #include "guestfish.h"
@@ -46,6 +48,20 @@ run_add (const char *cmd, size_t argc, char *argv[])
   }
   if (v[COPYONREAD] && parse_bool (cmd, v[COPYONREAD], &b) == -1)
     return -1;
+  /* libguestfs's rule for labels (they name /dev/disk/guestfs/LABEL). */
+  if (v[LABEL] && (v[LABEL][0] == '\0' || strlen (v[LABEL]) > 20 ||
+                   strspn (v[LABEL], "abcdefghijklmnopqrstuvwxyz"
+                           "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen (v[LABEL]))) {
+    print_error ("label parameter is empty, too long, or contains "
+                 "disallowed characters");
+    return -1;
+  }
+  if (v[CACHEMODE] && strcmp (v[CACHEMODE], "writeback") != 0 &&
+      strcmp (v[CACHEMODE], "unsafe") != 0) {
+    print_error ("cachemode parameter must be ‘writeback’ (default) or "
+                 "‘unsafe’");
+    return -1;
+  }
   if (v[BLOCKSIZE] &&
       parse_int (cmd, "blocksize", v[BLOCKSIZE], -(2LL << 30),
                  (2LL << 30) - 1, &blocksize) == -1)
@@ -98,7 +114,7 @@ run_add_domain (const char *cmd, size_t argc, char *argv[])
 int
 run_launch (const char *cmd, size_t argc, char *argv[])
 {
-  return gk_launch (h);
+  return launch ();
 }
 
 int
@@ -213,8 +229,7 @@ int
 run_help (const char *cmd, size_t argc, char *argv[])
 {
   if (argc == 0) {
-    printf ("\n"
-            "Add disk images to examine using the ‘-a’ or ‘-d’ options, "
+    printf ("Add disk images to examine using the ‘-a’ or ‘-d’ options, "
             "or the ‘add’\n"
             "command.\n"
             "Or create a new disk image using ‘-N’, or the ‘alloc’ or "
@@ -232,6 +247,59 @@ run_help (const char *cmd, size_t argc, char *argv[])
     return 0;
   }
   return display_command (argv[0]);
+}
+
+/* alloc/sparse FILE SIZE: a new raw disk image (fully allocated, or
+ * sparse), added as the next drive.  An existing file is replaced, as
+ * the reference does.
+ */
+int
+run_alloc (const char *cmd, size_t argc, char *argv[])
+{
+  bool sparse = strcasecmp (cmd, "sparse") == 0;
+  int64_t size;
+  int fd, r, err;
+
+  if (argc != 2) {
+    fprintf (stderr, sparse
+             ? "use 'sparse file size' to create a sparse image\n"
+             : "use 'alloc file size' to create an image\n");
+    return -1;
+  }
+  /* The reference reads sizes as unsigned (xstrtoull): a minus sign
+   * is invalid (status 4).
+   */
+  err = strchr (argv[1], '-') ? 4 : xstrtoll_like (argv[1], &size);
+  if (err != 0) {
+    fprintf (stderr, "parse_size: invalid integer parameter (xstrtoull "
+             "returned %d)\n", err);
+    return -1;
+  }
+  fd = open (argv[0], O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY | O_CLOEXEC,
+             0666);
+  if (fd == -1) {
+    print_error ("cannot create raw file: %s: %m", argv[0]);
+    return -1;
+  }
+  r = sparse ? ftruncate (fd, size) : posix_fallocate (fd, 0, size);
+  if (r != 0) {
+    errno = sparse ? errno : r;
+    print_error ("%s: %s: %m", sparse ? "ftruncate" : "posix_fallocate",
+                 argv[0]);
+    close (fd);
+    unlink (argv[0]);
+    return -1;
+  }
+  if (close (fd) == -1) {
+    print_error ("close: %s: %m", argv[0]);
+    unlink (argv[0]);
+    return -1;
+  }
+  if (gk_add_drive (h, argv[0], "raw", 0, GK_DRIVE_READWRITE) == -1) {
+    unlink (argv[0]);
+    return -1;
+  }
+  return 0;
 }
 
 int

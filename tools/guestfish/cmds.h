@@ -6,6 +6,7 @@
 
 extern int run_add (const char *cmd, size_t argc, char *argv[]);
 extern int run_add_domain (const char *cmd, size_t argc, char *argv[]);
+extern int run_alloc (const char *cmd, size_t argc, char *argv[]);
 extern int run_blkid (const char *cmd, size_t argc, char *argv[]);
 extern int run_blockdev_getsize64 (const char *cmd, size_t argc, char *argv[]);
 extern int run_cat (const char *cmd, size_t argc, char *argv[]);

@@ -31,6 +31,7 @@ extern int remote_pid;           /* --remote: the server's PID, else 0 */
 
 /* main.c: a fresh handle (reopen), set up as the options said. */
 extern gk_h *create_handle (void);
+extern int launch (void);
 /* Print an error as the handle's error handler does: "libguestfs: error:
  * MSG", after "FILE:LINE: " when not interactive (the reference's shape).
  */
@@ -79,6 +80,8 @@ extern void extended_help_message (void);
 
 /* args.c: argument conversions, printing the reference's messages. */
 extern int parse_bool (const char *cmd, const char *arg, int *ret);
+/* gnulib xstrtoll's status for s (0 = OK), the value in *ret. */
+extern int xstrtoll_like (const char *s, int64_t *ret);
 extern int parse_int (const char *cmd, const char *name, const char *arg,
                       int64_t min, int64_t max, int64_t *ret);
 /* "name:value" optional arguments: names is NULL-terminated; values[i]

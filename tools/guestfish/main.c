@@ -49,6 +49,7 @@ enum drv_type { DRV_A, DRV_D, DRV_VOL, DRV_N };
 struct drv {
   enum drv_type type;
   const char *name;             /* file/URI, domain, POOL/VOL, -N file */
+  bool checked;                 /* -a: the file must be readable now */
   const char *format;           /* -a: --format in force */
   int blocksize;                /* -a: --blocksize in force */
   struct prep *prep;            /* -N */
@@ -178,6 +179,18 @@ create_handle (void)
   return g;
 }
 
+/* run, and the launch that -i, -m and -N imply. */
+int
+launch (void)
+{
+  /* libguestfs's words for launching without a disk. */
+  if (gk_nr_drives (h) == 0) {
+    print_error ("you must call guestfs_add_drive before guestfs_launch");
+    return -1;
+  }
+  return gk_launch (h);
+}
+
 static void
 user_cancel (int sig)
 {
@@ -220,7 +233,8 @@ add_drives (drv_vector *drvs)
     d->first_index = index;
     switch (d->type) {
     case DRV_A:
-      if (!strstr (d->name, "://") && access (d->name, R_OK) != 0)
+      if (d->checked && !strstr (d->name, "://") &&
+          access (d->name, R_OK) != 0)
         error (EXIT_FAILURE, errno, "access: %s", d->name);
       r = gk_add_drive (h, d->name, d->format, d->blocksize, rw);
       break;
@@ -389,10 +403,12 @@ main (int argc, char *argv[])
         format_consumed = false;
       }
       else if (strcmp (n, "blocksize") == 0) {
-        blocksize = optarg ? atoi (optarg) : 0;
-        if (optarg && blocksize != 512 && blocksize != 4096)
-          error (EXIT_FAILURE, 0, "--blocksize: invalid sector size ‘%s’ "
-                 "(must be 512 or 4096)", optarg);
+        char *end;
+
+        blocksize = optarg ? strtol (optarg, &end, 10) : 0;
+        if (optarg && (end == optarg || *end))
+          error (EXIT_FAILURE, 0, "--blocksize option is not numeric");
+        /* Other sizes fail when the drive is added, as the reference. */
         blocksize_consumed = false;
       }
       else if (strcmp (n, "live") == 0)
@@ -415,6 +431,7 @@ main (int argc, char *argv[])
     }
     case 'a':
       drv_vector_append (&drvs, (struct drv) { .type = DRV_A, .name = optarg,
+                                               .checked = true,
                                                .format = format,
                                                .blocksize = blocksize });
       format_consumed = blocksize_consumed = true;
@@ -544,7 +561,7 @@ main (int argc, char *argv[])
   add_drives (&drvs);
 
   if (next_prepared > 1 || mps.len > 0 || inspector) {
-    if (gk_launch (h) == -1)
+    if (launch () == -1)
       exit (EXIT_FAILURE);
     if (inspector && inspect_mount () == -1)
       exit (EXIT_FAILURE);

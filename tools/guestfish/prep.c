@@ -96,7 +96,7 @@ create_prepared_file (const char *type_string, const char *filename)
     if (strcasecmp (copy, types[t].name) == 0)
       break;
   if (t == sizeof types / sizeof types[0]) {
-    fprintf (stderr, "guestfish: -N parameter '%s': no such prepared disk "
+    fprintf (stderr, "guestfish: -N parameter ‘%s’: no such prepared disk "
              "image known.\nUse 'guestfish -N help' to list possible "
              "values for the -N parameter.\n", type_string);
     return NULL;
