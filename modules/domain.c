@@ -23,9 +23,18 @@
 /* libvirt prints every error to stderr unless told otherwise; the message
  * is copied into the handle's error instead, so silence that printing.
  */
+static __thread bool show_libvirt_errors;
+
+/* libvirt prints nothing of its own, except while the user's connection
+ * is being opened: there libguestfs's tools let libvirt's default
+ * handler print its line ("libvirt: Test Driver error : ...") before
+ * their own error, and scripts compare stderr with theirs.
+ */
 static void
 ignore_libvirt_error (void *opaque, virErrorPtr err)
 {
+  if (show_libvirt_errors)
+    virDefaultErrorFunc (err);
 }
 
 static pthread_once_t libvirt_once = PTHREAD_ONCE_INIT;
@@ -63,7 +72,9 @@ connect_uri (gk_h *h, const char *uri, unsigned flags)
   pthread_once (&libvirt_once, init_libvirt);
   debug (h, "connecting to libvirt %s%s", uri ? uri : "(default URI)",
          flags & VIR_CONNECT_RO ? " read-only" : "");
+  show_libvirt_errors = true;
   conn = virConnectOpenAuth (uri, virConnectAuthPtrDefault, flags);
+  show_libvirt_errors = false;
   if (conn == NULL)
     libvirt_error (h, "could not connect to libvirt%s", "");
   return conn;

@@ -41,6 +41,7 @@ const char *libvirt_uri;
 int remote_pid;
 
 static int trace_calls;          /* -x */
+static int progress_cb (void *opaque, uint64_t done, uint64_t total);
 static int autosync = 1;         /* -n turns it off */
 static int network;
 
@@ -176,7 +177,34 @@ create_handle (void)
   /* At a terminal, Ctrl-C cancels a transfer: it must not reach qemu. */
   if (is_interactive)
     gk_set_pgroup (g, 1);
+  if (progress_bars)
+    gk_set_progress_callback (g, progress_cb, NULL);
   return g;
+}
+
+/* The progress bar of long operations (upload, download, tar, ...):
+ * on the terminal (/dev/tty), else standard error, never standard output
+ * (where "download FILE -" writes the data).
+ */
+static FILE *progress_fp;
+
+static int
+progress_cb (void *opaque, uint64_t done, uint64_t total)
+{
+  char bar[41];
+  int percent, width = (int) sizeof bar - 1, fill;
+
+  if (total == 0 || progress_fp == NULL)
+    return 0;
+  percent = done >= total ? 100 : (int) (done * 100 / total);
+  fill = percent * width / 100;
+  memset (bar, '#', fill);
+  memset (bar + fill, '-', width - fill);
+  bar[width] = '\0';
+  fprintf (progress_fp, "\r%3d%% [%s]%s", percent, bar,
+           percent == 100 ? "\n" : "");
+  fflush (progress_fp);
+  return 0;
 }
 
 /* run, and the launch that -i, -m and -N imply. */
@@ -294,6 +322,53 @@ mount_mps (mp_vector *mps)
       exit (EXIT_FAILURE);
     }
   }
+}
+
+/* --key ID:key:STRING | ID:file:FILENAME | ID:clevis: the reference's
+ * syntax and messages.  Decryption itself is not there yet, so a valid
+ * selector is then refused too, clearly.
+ */
+static void
+check_key_selector (const char *selector)
+{
+  CLEANUP_FREE char *copy = strdup (selector);
+  char *fields[4] = { NULL };
+  size_t n = 0;
+  char *p = copy;
+
+  if (copy == NULL)
+    error (EXIT_FAILURE, errno, "strdup");
+  while (p && *p && n < 4) {
+    fields[n++] = p;
+    p = strchr (p, ':');
+    if (p)
+      *p++ = '\0';
+  }
+  if (p && *p)
+    n++;                        /* more than 4 fields */
+  if (n < 1)
+    error (EXIT_FAILURE, 0, "selector '%s': missing ID", selector);
+  if (n < 2)
+    error (EXIT_FAILURE, 0, "selector '%s': missing TYPE", selector);
+  if (strcmp (fields[1], "key") == 0) {
+    if (n != 3)
+      error (EXIT_FAILURE, 0,
+             "selector '%s': missing KEY_STRING, or too many fields",
+             selector);
+  }
+  else if (strcmp (fields[1], "file") == 0) {
+    if (n != 3)
+      error (EXIT_FAILURE, 0,
+             "selector '%s': missing FILENAME, or too many fields", selector);
+  }
+  else if (strcmp (fields[1], "clevis") == 0) {
+    if (n != 2)
+      error (EXIT_FAILURE, 0, "selector '%s': too many fields", selector);
+  }
+  else
+    error (EXIT_FAILURE, 0, "selector '%s': invalid TYPE", selector);
+  error (EXIT_FAILURE, 0, "--key: encrypted disks are not supported by "
+         "guestkit yet");
 }
 
 static void
@@ -423,9 +498,11 @@ main (int argc, char *argv[])
       else if (strcmp (n, "vol") == 0)
         drv_vector_append (&drvs, (struct drv) { .type = DRV_VOL,
                                                  .name = optarg });
-      else if (strcmp (n, "key") == 0 || strcmp (n, "keys-from-stdin") == 0)
-        error (EXIT_FAILURE, 0, "--%s: encrypted disks are not supported "
-               "by guestkit yet", n);
+      else if (strcmp (n, "key") == 0)
+        check_key_selector (optarg);
+      else if (strcmp (n, "keys-from-stdin") == 0)
+        error (EXIT_FAILURE, 0, "--keys-from-stdin: encrypted disks are not "
+               "supported by guestkit yet");
       /* --csh, --echo-keys, --selinux: nothing to do. */
       break;
     }
@@ -610,6 +687,12 @@ main (int argc, char *argv[])
 
   progress_bars = override_progress_bars >= 0 ? override_progress_bars
     : (optind >= argc && is_interactive);
+  if (progress_bars) {
+    progress_fp = fopen ("/dev/tty", "we");
+    if (progress_fp == NULL)
+      progress_fp = stderr;
+    gk_set_progress_callback (h, progress_cb, NULL);
+  }
 
   if (optind >= argc)
     script (is_interactive);

@@ -1,0 +1,3 @@
+#! -h nosuchcmd
+#@ stdin=none
+# -h (--cmd-help) of an unknown command.

@@ -1,0 +1,3 @@
+#! echo a : : echo b
+#@ stdin=none
+# An empty command between two ":" on the command line.

@@ -1,0 +1,3 @@
+#! : echo a
+#@ stdin=none
+# A ":" before the first command is an empty command too.

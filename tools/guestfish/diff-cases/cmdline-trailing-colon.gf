@@ -1,0 +1,3 @@
+#! echo a :
+#@ stdin=none
+# A ":" after the last command is fine.

@@ -1,0 +1,5 @@
+#! 
+# An unterminated double quote.
+echo ok
+echo "abc
+echo not reached

@@ -1,0 +1,5 @@
+#! 
+# An unterminated single quote.
+echo ok
+echo 'abc
+echo not reached

@@ -1,0 +1,4 @@
+#! 
+# "help" with two arguments.
+help a b
+echo not reached

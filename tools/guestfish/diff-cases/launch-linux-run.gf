@@ -1,0 +1,79 @@
+#! --ro -a $IMG_LINUX
+#@ launch
+# The fake Debian 12 image, read-only, with "run": devices, partitions,
+# filesystems, inspection, mount-ro and file queries, errors of a
+# read-only filesystem (with "-", the script goes on), then an error
+# after umount-all that ends the script (rc 1).
+run
+list-devices
+list-partitions
+list-filesystems
+vfs-type /dev/sda1
+vfs-label /dev/sda1
+vfs-uuid /dev/sda1
+vfs-type /dev/sda2
+blkid /dev/sda1
+part-list /dev/sda
+part-get-parttype /dev/sda
+blockdev-getsize64 /dev/sda
+blockdev-getsize64 /dev/sda1
+inspect-os
+inspect-get-roots
+inspect-get-type /dev/sda1
+inspect-get-distro /dev/sda1
+inspect-get-product-name /dev/sda1
+inspect-get-product-variant /dev/sda1
+inspect-get-major-version /dev/sda1
+inspect-get-minor-version /dev/sda1
+inspect-get-hostname /dev/sda1
+inspect-get-arch /dev/sda1
+inspect-get-package-format /dev/sda1
+inspect-get-package-management /dev/sda1
+inspect-get-mountpoints /dev/sda1
+inspect-get-filesystems /dev/sda1
+inspect-get-osinfo /dev/sda1
+inspect-get-format /dev/sda1
+mounts
+mount-ro /dev/sda1 /
+mounts
+mountpoints
+ls /
+ls /etc
+ll /etc
+cat /etc/hostname
+cat /etc/os-release
+head /etc/os-release
+head-n 2 /etc/os-release
+tail /etc/fstab
+tail-n 1 /etc/fstab
+read-file /etc/hostname
+is-file /etc/hostname
+is-file /etc
+is-dir /etc
+is-dir /nonexistent
+exists /bin/ls
+exists /nope
+file /bin/ls
+file /etc/hostname
+file /etc
+filesize /etc/os-release
+du /etc
+find /etc
+find /var
+checksum md5 /etc/hostname
+checksum sha256 /etc/fstab
+stat /etc/hostname
+lstat /etc
+statvfs /
+glob ls /e*
+glob echo /e* /v*
+-cat /nonexistent
+-readlink /etc/hostname
+-mkdir /newdir
+-write /newfile "x"
+-rm /etc/hostname
+-touch /etc/hostname
+umount-all
+mounts
+cat /etc/hostname
+echo not reached

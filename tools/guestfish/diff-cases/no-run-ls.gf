@@ -1,0 +1,6 @@
+#! 
+# A command that needs the appliance before "run": the error, prefixed
+# *stdin*:LINE:, and the hint line; rc 1.
+echo first
+ls /
+echo not reached

@@ -1,0 +1,3 @@
+#! --ro -a $IMG_LINUX --format=raw echo not reached
+#@ stdin=none
+# --format after the last -a: an error, rc 1.

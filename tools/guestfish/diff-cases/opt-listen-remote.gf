@@ -1,0 +1,3 @@
+#! --listen --remote echo not reached
+#@ stdin=none
+# --listen with --remote (and no GUESTFISH_PID).

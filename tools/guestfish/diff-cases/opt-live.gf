@@ -1,0 +1,3 @@
+#! --live echo not reached
+#@ stdin=none
+# --live (hidden): removed in libguestfs 1.48.

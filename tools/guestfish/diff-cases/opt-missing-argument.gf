@@ -1,0 +1,3 @@
+#! -a
+#@ stdin=none
+# -a without its argument.

@@ -1,0 +1,3 @@
+#! -N nosuchtype
+#@ stdin=none
+# -N with an unknown prepared-disk type.

@@ -1,0 +1,3 @@
+#! --remote echo not reached
+#@ stdin=none
+# --remote without GUESTFISH_PID set.

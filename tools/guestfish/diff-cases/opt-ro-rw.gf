@@ -1,0 +1,3 @@
+#! --ro --rw echo not reached
+#@ stdin=none
+# --ro and --rw together: an error, rc 1.

@@ -1,0 +1,3 @@
+#! -f nonexistent.gf
+#@ stdin=none
+# -f of a file that does not exist.

@@ -1,0 +1,4 @@
+#! 
+# "supported" before run: it needs the appliance.
+supported
+echo not reached
