@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -391,4 +392,52 @@ print_table (char *const *list)
 
   for (i = 0; list[i] != NULL; i += 2)
     printf ("%s: %s\n", list[i], list[i + 1]);
+}
+
+int
+result_list (char **r)
+{
+  if (r == NULL)
+    return -1;
+  print_strings (r);
+  gk_free_string_list (r);
+  return 0;
+}
+
+int
+result_table (char **r)
+{
+  if (r == NULL)
+    return -1;
+  print_table (r);
+  gk_free_string_list (r);
+  return 0;
+}
+
+int
+result_string (char *r)
+{
+  if (r == NULL)
+    return -1;
+  printf ("%s\n", r);
+  free (r);
+  return 0;
+}
+
+int
+result_bool (int r)
+{
+  if (r == -1)
+    return -1;
+  printf ("%s\n", r ? "true" : "false");
+  return 0;
+}
+
+int
+result_int64 (int64_t r)
+{
+  if (r == -1)
+    return -1;
+  printf ("%" PRIi64 "\n", r);
+  return 0;
 }

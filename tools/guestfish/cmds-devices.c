@@ -13,45 +13,22 @@
 #include "cleanups.h"
 #include "cmds.h"
 
-static int
-list_result (char **r, bool table)
-{
-  if (r == NULL)
-    return -1;
-  if (table)
-    print_table (r);
-  else
-    print_strings (r);
-  gk_free_string_list (r);
-  return 0;
-}
-
-static int
-string_result (char *r)
-{
-  if (r == NULL)
-    return -1;
-  printf ("%s\n", r);
-  free (r);
-  return 0;
-}
-
 int
 run_list_devices (const char *cmd, size_t argc, char *argv[])
 {
-  return list_result (gk_list_devices (h), false);
+  return result_list (gk_list_devices (h));
 }
 
 int
 run_list_partitions (const char *cmd, size_t argc, char *argv[])
 {
-  return list_result (gk_list_partitions (h), false);
+  return result_list (gk_list_partitions (h));
 }
 
 int
 run_list_filesystems (const char *cmd, size_t argc, char *argv[])
 {
-  return list_result (gk_list_filesystems (h), true);
+  return result_table (gk_list_filesystems (h));
 }
 
 /* lvs, vgs, pvs. */
@@ -59,10 +36,10 @@ int
 run_lvm_list (const char *cmd, size_t argc, char *argv[])
 {
   if (strcasecmp (cmd, "lvs") == 0)
-    return list_result (gk_lvs (h), false);
+    return result_list (gk_lvs (h));
   if (strcasecmp (cmd, "vgs") == 0)
-    return list_result (gk_vgs (h), false);
-  return list_result (gk_pvs (h), false);
+    return result_list (gk_vgs (h));
+  return result_list (gk_pvs (h));
 }
 
 int
@@ -88,18 +65,13 @@ run_part_list (const char *cmd, size_t argc, char *argv[])
 int
 run_part_get_parttype (const char *cmd, size_t argc, char *argv[])
 {
-  return string_result (gk_part_get_parttype (h, argv[0]));
+  return result_string (gk_part_get_parttype (h, argv[0]));
 }
 
 int
 run_blockdev_getsize64 (const char *cmd, size_t argc, char *argv[])
 {
-  int64_t r = gk_blockdev_getsize64 (h, argv[0]);
-
-  if (r == -1)
-    return -1;
-  printf ("%" PRIi64 "\n", r);
-  return 0;
+  return result_int64 (gk_blockdev_getsize64 (h, argv[0]));
 }
 
 /* vfs-type, vfs-label, vfs-uuid. */
@@ -109,16 +81,16 @@ run_vfs (const char *cmd, size_t argc, char *argv[])
   const char *what = cmd + 4;
 
   if (strcasecmp (what, "type") == 0)
-    return string_result (gk_vfs_type (h, argv[0]));
+    return result_string (gk_vfs_type (h, argv[0]));
   if (strcasecmp (what, "label") == 0)
-    return string_result (gk_vfs_label (h, argv[0]));
-  return string_result (gk_vfs_uuid (h, argv[0]));
+    return result_string (gk_vfs_label (h, argv[0]));
+  return result_string (gk_vfs_uuid (h, argv[0]));
 }
 
 int
 run_blkid (const char *cmd, size_t argc, char *argv[])
 {
-  return list_result (gk_blkid (h, argv[0]), true);
+  return result_table (gk_blkid (h, argv[0]));
 }
 
 int
@@ -144,7 +116,7 @@ run_statvfs (const char *cmd, size_t argc, char *argv[])
 int
 run_df (const char *cmd, size_t argc, char *argv[])
 {
-  return string_result (gk_df_text (h, strcasecmp (cmd, "df") == 0
+  return result_string (gk_df_text (h, strcasecmp (cmd, "df") == 0
                                     ? 0 : GK_DF_HUMAN));
 }
 
@@ -201,13 +173,13 @@ run_umount_all (const char *cmd, size_t argc, char *argv[])
 int
 run_mounts (const char *cmd, size_t argc, char *argv[])
 {
-  return list_result (gk_mounts (h), false);
+  return result_list (gk_mounts (h));
 }
 
 int
 run_mountpoints (const char *cmd, size_t argc, char *argv[])
 {
-  return list_result (gk_mountpoints (h), true);
+  return result_table (gk_mountpoints (h));
 }
 
 int
@@ -264,13 +236,13 @@ run_lvcreate (const char *cmd, size_t argc, char *argv[])
 int
 run_inspect_os (const char *cmd, size_t argc, char *argv[])
 {
-  return list_result (gk_inspect_os (h), false);
+  return result_list (gk_inspect_os (h));
 }
 
 int
 run_inspect_get_roots (const char *cmd, size_t argc, char *argv[])
 {
-  return list_result (gk_inspect_get_roots (h), false);
+  return result_list (gk_inspect_get_roots (h));
 }
 
 /* inspect-get-FIELD root: a string, except for the versions (ints),
@@ -287,10 +259,10 @@ run_inspect_get (const char *cmd, size_t argc, char *argv[])
     if (field[i] == '_')
       field[i] = '-';
   if (strcasecmp (field, "mountpoints") == 0)
-    return list_result (gk_inspect_get_mountpoints (h, argv[0]), true);
+    return result_table (gk_inspect_get_mountpoints (h, argv[0]));
   if (strcasecmp (field, "filesystems") == 0)
-    return list_result (gk_inspect_get_filesystems (h, argv[0]), false);
-  return string_result (gk_inspect_get (h, argv[0], field));
+    return result_list (gk_inspect_get_filesystems (h, argv[0]));
+  return result_string (gk_inspect_get (h, argv[0], field));
 }
 
 /* -i: inspect, then mount the root's filesystems, shortest mountpoint
@@ -361,25 +333,41 @@ inspect_mount (void)
   return 0;
 }
 
-/* After the welcome banner, with -i: what was found and mounted. */
+static int
+compare_keys (const void *a, const void *b)
+{
+  return strcasecmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* After the welcome banner, with -i: what was found and mounted, by
+ * mountpoint, then a blank line.
+ */
 void
 print_inspect_prompt (void)
 {
   CLEANUP_FREE char *name = NULL;
   CLEANUP_FREE_STRING_LIST char **mps = NULL;
-  size_t i;
+  size_t i, n;
 
   if (inspected_root == NULL)
     return;
-  gk_push_error_handler (h, NULL, NULL);
   name = gk_inspect_get (h, inspected_root, "product-name");
   if (name && strcmp (name, "unknown") != 0)
     printf ("Operating system: %s\n", name);
   mps = gk_inspect_get_mountpoints (h, inspected_root);
-  gk_pop_error_handler (h);
-  if (mps == NULL)
-    return;
-  for (i = 0; mps[i]; i += 2)
-    printf ("%s mounted on %s\n", mps[i + 1], mps[i]);
+  if (mps != NULL) {
+    for (n = 0; mps[n]; n += 2)
+      ;
+    qsort (mps, n / 2, 2 * sizeof (char *), compare_keys);
+    for (i = 0; mps[i]; i += 2) {
+      CLEANUP_FREE char *dev = NULL;
+
+      /* Canonical names where the appliance knows them. */
+      gk_push_error_handler (h, NULL, NULL);
+      dev = gk_canonical_device_name (h, mps[i + 1]);
+      gk_pop_error_handler (h);
+      printf ("%s mounted on %s\n", dev ? dev : mps[i + 1], mps[i]);
+    }
+  }
   printf ("\n");
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <inttypes.h>
+#include <fnmatch.h>
 
 #include "guestfish.h"
 #include "cleanups.h"
@@ -21,56 +22,18 @@
   CLEANUP_FREE char *var = win_prefix (arg);            \
   if (var == NULL) return -1
 
-static int
-print_list_result (char **r)
-{
-  if (r == NULL)
-    return -1;
-  print_strings (r);
-  gk_free_string_list (r);
-  return 0;
-}
-
-static int
-print_string_result (char *r)
-{
-  if (r == NULL)
-    return -1;
-  printf ("%s\n", r);
-  free (r);
-  return 0;
-}
-
-static int
-print_bool_result (int r)
-{
-  if (r == -1)
-    return -1;
-  printf ("%s\n", r ? "true" : "false");
-  return 0;
-}
-
-static int
-print_int64_result (int64_t r)
-{
-  if (r == -1)
-    return -1;
-  printf ("%" PRIi64 "\n", r);
-  return 0;
-}
-
 int
 run_ls (const char *cmd, size_t argc, char *argv[])
 {
   PATH_ARG (dir, argv[0]);
-  return print_list_result (gk_ls (h, dir));
+  return result_list (gk_ls (h, dir));
 }
 
 int
 run_ll (const char *cmd, size_t argc, char *argv[])
 {
   PATH_ARG (dir, argv[0]);
-  return print_string_result (gk_ll (h, dir));
+  return result_string (gk_ll (h, dir));
 }
 
 int
@@ -79,7 +42,7 @@ run_cat (const char *cmd, size_t argc, char *argv[])
   size_t size;
   PATH_ARG (path, argv[0]);
   /* cat returns a C string: output stops at the first NUL. */
-  return print_string_result (gk_read_file (h, path, &size));
+  return result_string (gk_read_file (h, path, &size));
 }
 
 int
@@ -115,7 +78,7 @@ run_head_tail (const char *cmd, size_t argc, char *argv[])
     i = 1;
   }
   PATH_ARG (path, argv[i]);
-  return print_list_result (tail ? gk_tail (h, path, n)
+  return result_list (tail ? gk_tail (h, path, n)
                                  : gk_head (h, path, n));
 }
 
@@ -190,7 +153,7 @@ int
 run_readlink (const char *cmd, size_t argc, char *argv[])
 {
   PATH_ARG (path, argv[0]);
-  return print_string_result (gk_readlink (h, path));
+  return result_string (gk_readlink (h, path));
 }
 
 int
@@ -259,50 +222,50 @@ run_is_file_dir (const char *cmd, size_t argc, char *argv[])
       flags |= GK_FOLLOW_SYMLINKS;
   }
   if (strcasecmp (cmd, "is-dir") == 0 || strcasecmp (cmd, "is_dir") == 0)
-    return print_bool_result (gk_is_dir (h, path, flags));
-  return print_bool_result (gk_is_file (h, path, flags));
+    return result_bool (gk_is_dir (h, path, flags));
+  return result_bool (gk_is_file (h, path, flags));
 }
 
 int
 run_exists (const char *cmd, size_t argc, char *argv[])
 {
   PATH_ARG (path, argv[0]);
-  return print_bool_result (gk_exists (h, path));
+  return result_bool (gk_exists (h, path));
 }
 
 int
 run_file (const char *cmd, size_t argc, char *argv[])
 {
   PATH_ARG (path, argv[0]);
-  return print_string_result (gk_file (h, path));
+  return result_string (gk_file (h, path));
 }
 
 int
 run_filesize (const char *cmd, size_t argc, char *argv[])
 {
   PATH_ARG (path, argv[0]);
-  return print_int64_result (gk_filesize (h, path));
+  return result_int64 (gk_filesize (h, path));
 }
 
 int
 run_du (const char *cmd, size_t argc, char *argv[])
 {
   PATH_ARG (path, argv[0]);
-  return print_int64_result (gk_du (h, path));
+  return result_int64 (gk_du (h, path));
 }
 
 int
 run_find (const char *cmd, size_t argc, char *argv[])
 {
   PATH_ARG (dir, argv[0]);
-  return print_list_result (gk_find (h, dir));
+  return result_list (gk_find (h, dir));
 }
 
 int
 run_checksum (const char *cmd, size_t argc, char *argv[])
 {
   PATH_ARG (path, argv[1]);
-  return print_string_result (gk_checksum (h, argv[0], path));
+  return result_string (gk_checksum (h, argv[0], path));
 }
 
 int
@@ -417,9 +380,60 @@ run_tar_out (const char *cmd, size_t argc, char *argv[])
   return r;
 }
 
-/* glob CMD ARGS...: run CMD once for each combination of the guest
- * paths the arguments expand to (an argument that matches nothing, or
- * is not a path, stands for itself).
+/* The devices, partitions and LVs matching a /dev/ pattern (fnmatch),
+ * or the pattern itself if none do.
+ */
+static char **
+expand_devices (const char *pattern)
+{
+  char **(*lists[]) (gk_h *) = { gk_list_devices, gk_list_partitions, gk_lvs };
+  char **ret = calloc (1, sizeof *ret);
+  size_t n = 0, i, j;
+
+  if (ret == NULL) {
+    perror ("calloc");
+    return NULL;
+  }
+  for (i = 0; i < sizeof lists / sizeof lists[0]; ++i) {
+    CLEANUP_FREE_STRING_LIST char **pp = lists[i] (h);
+
+    if (pp == NULL) {
+      gk_free_string_list (ret);
+      return NULL;
+    }
+    for (j = 0; pp[j]; ++j) {
+      char **r;
+
+      if (fnmatch (pattern, pp[j], FNM_PATHNAME) != 0)
+        continue;
+      r = realloc (ret, (n + 2) * sizeof *ret);
+      if (r == NULL || (r[n] = strdup (pp[j])) == NULL) {
+        perror ("realloc");
+        gk_free_string_list (r ? r : ret);
+        return NULL;
+      }
+      ret = r;
+      ret[++n] = NULL;
+    }
+  }
+  if (n == 0) {
+    ret = realloc (ret, 2 * sizeof *ret);
+    if (ret == NULL || (ret[0] = strdup (pattern)) == NULL) {
+      perror ("strdup");
+      free (ret);
+      return NULL;
+    }
+    ret[1] = NULL;
+  }
+  return ret;
+}
+
+/* glob CMD ARGS...: run CMD once for each combination (the last argument
+ * varying fastest) of what the arguments expand to: guest paths through
+ * the guest's glob (a directory gets a '/'), /dev/ patterns against the
+ * devices, partitions and LVs.  An argument that matches nothing, or is
+ * not a path, stands for itself.  A failing run does not stop the
+ * others, but glob then fails.
  */
 static int
 glob_issue (char *cmd, size_t argc, char ***globs, size_t *posn, char **argv,
@@ -457,10 +471,16 @@ run_glob (const char *cmd, size_t argc, char *argv[])
     const char *arg = argv[i + 1];
     char **pp = NULL;
 
-    if (arg[0] == '/' && strpbrk (arg, "*?[") != NULL) {
-      pp = gk_glob_expand (h, arg);
-      if (pp == NULL)
+    if (strncmp (arg, "/dev/", 5) == 0) {
+      if ((pp = expand_devices (arg)) == NULL)
         goto out;
+    }
+    else if (arg[0] == '/') {
+      pp = gk_glob_expand (h, arg);
+      if (pp == NULL) {
+        fprintf (stderr, "glob: guestfs_glob_expand call failed: %s\n", arg);
+        goto out;
+      }
       if (pp[0] == NULL) {
         gk_free_string_list (pp);
         pp = NULL;

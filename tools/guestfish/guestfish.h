@@ -103,10 +103,16 @@ extern int file_in_fd (const char *arg, int *close_rtn, char **tmpfile_rtn);
 extern int file_out_fd (const char *arg, int *close_rtn);
 extern void print_strings (char *const *list);
 extern void print_table (char *const *list);
-/* Commands that need the appliance print libguestkit's error (the error
- * handler does); this keeps their bodies short.
+/* A command's result, printed in the reference's format for its type
+ * and freed: -1 (the error was printed) if it is the error value, else 0.
+ * A list: a line each; a table: "key: value" lines; a string: the string
+ * and a newline; a boolean: true or false; an int64: decimal.
  */
-#define CHECK_LIST(r) do { if ((r) == NULL) return -1; } while (0)
+extern int result_list (char **r);
+extern int result_table (char **r);
+extern int result_string (char *r);
+extern int result_bool (int r);
+extern int result_int64 (int64_t r);
 
 /* readline.c: the prompt, history and completion. */
 extern void initialize_readline (void);

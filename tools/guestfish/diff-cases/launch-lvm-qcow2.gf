@@ -39,3 +39,9 @@ umount-all
 -mount-ro /dev/vg_test/nosuch /
 -mount-ro /dev/sdb2 /
 echo done
+# glob over devices, partitions and LVs, and over guest paths (a
+# directory comes back with a '/'); no match: the pattern itself.
+glob echo /dev/sd*
+glob echo /dev/vg_test/*
+glob echo /dev/nomatch*
+glob echo /
