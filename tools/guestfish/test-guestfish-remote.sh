@@ -27,8 +27,30 @@ grep -q 'GUESTFISH_PID must be set' "$d/err" || fail "no GUESTFISH_PID: $(cat "$
 ours guestfish --remote=999999 echo hi 2> "$d/err" && fail "--remote to no server succeeded"
 grep -q 'looks like the server is not running' "$d/err" || fail "no server: $(cat "$d/err")"
 
-# The server.  eval must not block: the server closes its stdout.
-out="$(timeout 60 "$run" guestfish --listen --ro -a "$images/linux.img")"
+# The server, on a libvirt domain (-d): libvirt's test driver reads a
+# node description whose domain's disk is the test image, no libvirtd.
+cat > "$d/node.xml" <<EOF2
+<node>
+  <domain type='test'>
+    <name>gktest-fish</name>
+    <memory>1048576</memory>
+    <os><type>hvm</type></os>
+    <devices>
+      <disk type='file' device='disk'>
+        <driver name='qemu' type='raw'/>
+        <source file='$images/linux.img'/>
+        <target dev='vda' bus='virtio'/>
+      </disk>
+    </devices>
+  </domain>
+</node>
+EOF2
+# The test driver's domains run: -d without --ro is refused.
+ours guestfish -c "test://$d/node.xml" -d gktest-fish echo x 2> "$d/err" &&
+  fail "-d of a running domain read-write succeeded"
+grep -q 'domain is a live virtual machine' "$d/err" || fail "-d live: $(cat "$d/err")"
+# eval must not block: the server closes its stdout.
+out="$(timeout 60 "$run" guestfish --listen --ro -c "test://$d/node.xml" -d gktest-fish)"
 echo "$out" | grep -qE '^GUESTFISH_PID=[0-9]+; export GUESTFISH_PID$' ||
   fail "--listen printed: $out"
 eval "$out"

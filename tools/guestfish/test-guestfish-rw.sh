@@ -11,8 +11,22 @@ require_images
 
 d="$(mktemp -d)"
 trap 'rm -rf "$d"' EXIT
-cp --sparse=always "$images/linux.img" "$d/rw.img"
-img="$d/rw.img"
+# The disk is a volume of a guestkit dir pool: the writes go through
+# --vol POOL/VOLUME; the checks open the file itself.
+export GUESTKIT_STATE_DIR="$d/state"
+ours guestkit pool-define-as gfpool dir --target "$d/pool" > /dev/null
+ours guestkit pool-start gfpool --build > /dev/null
+cp --sparse=always "$images/linux.img" "$d/pool/rw.img"
+ours guestkit pool-refresh gfpool > /dev/null
+img="$d/pool/rw.img"
+
+# --vol errors, before any launch.
+ours guestfish --vol gfpool/nosuch.img echo x 2> "$d/err" && fail "--vol of a missing volume"
+grep -q 'nosuch.img' "$d/err" || fail "--vol missing volume: $(cat "$d/err")"
+[ "$(wc -l < "$d/err")" = 1 ] || fail "--vol missing volume: not one line: $(cat "$d/err")"
+ours guestfish --vol noslash echo x 2> "$d/err" && fail "--vol without a pool"
+grep -qx "guestfish: --vol: ‘noslash’ is not POOL/VOLUME" "$d/err" || fail "--vol noslash: $(cat "$d/err")"
+ours guestfish --vol ../etc/passwd echo x 2> "$d/err" && fail "--vol with a path trick"
 
 # What goes in.
 head -c 1048576 /dev/urandom > "$d/up.bin"
@@ -25,7 +39,7 @@ up_md5="$(md5sum < "$d/up.bin" | cut -d' ' -f1)"
 
 # The writes, through ours.  EDITOR edits /etc/hostname in place.
 EDITOR="sed -i s/guestkit-test/edited-host/" \
-ours guestfish --rw -a "$img" -m /dev/sda1 <<EOF2
+ours guestfish --rw --vol gfpool/rw.img -m /dev/sda1 <<EOF2
 write /new.txt "written by guestkit\n"
 write-append /new.txt "and appended\n"
 mkdir-p /a/b/c
