@@ -45,7 +45,7 @@ START_TEST (test_error_set_once)
   ck_assert_int_eq (gk_add_drive (h, "/nonexistent/disk.img", NULL, 0, 0), -1);
   ck_assert_int_eq (calls, 1);
   ck_assert_str_eq (gk_last_error (h),
-                    "access: /nonexistent/disk.img: No such file or directory");
+                    "/nonexistent/disk.img: No such file or directory");
   ck_assert_str_eq (last_msg, gk_last_error (h));
   ck_assert_int_eq (gk_last_errno (h), ENOENT);
 
