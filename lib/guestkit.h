@@ -317,9 +317,8 @@ extern char *gk_checksum (gk_h *h, const char *csumtype, const char *path);
 /* Guest paths matching a glob pattern. */
 extern char **gk_glob_expand (gk_h *h, const char *pattern);
 
-/* Streams.  The data goes from or to the file descriptor fd, which is
- * left open.  It is reopened as /dev/fd/N: a pipe or a file (read from
- * its start, truncated before writing), not a socket.
+/* Streams.  The data goes from or to the file descriptor fd (a file, a
+ * pipe, a terminal or a socket), at its current offset; fd is left open.
  */
 extern int gk_upload (gk_h *h, int fd, const char *path);
 extern int gk_download (gk_h *h, const char *path, int fd);

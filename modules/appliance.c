@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <time.h>
 
@@ -632,13 +633,138 @@ int64_result (gk_h *h, guestfs_h *g, int64_t r)
     return ptr_or_int##_result (h, g, (call));                  \
   } while (0)
 
-/* "/dev/fd/N": libguestfs opens the path, so a descriptor is passed as
- * the path of its open file (as guestfish passes "/dev/stdin").
+/* Streams.  libguestfs takes file names only, and reopening "/dev/fd/N"
+ * of the caller's descriptor would rewind a file (upload), truncate it
+ * (download: "download F -" into a redirected stdout would lose what was
+ * printed before) and fail for a socket.  So libguestfs gets one end of
+ * a pipe, as "/dev/fd/P", and a thread copies between the other end and
+ * the caller's descriptor, at its current position.
  */
-static void
-fd_path (char *buf, size_t size, int fd)
+struct stream {
+  int user_fd;              /* the caller's */
+  bool download;            /* pipe -> user_fd; else user_fd -> pipe */
+  int ours;                 /* the thread's end of the pipe */
+  int theirs;               /* libguestfs opens /dev/fd/theirs */
+  char path[32];
+  int err;                  /* errno of a failed copy, else 0 */
+  pthread_t thread;
+};
+
+static void *
+stream_thread (void *arg)
 {
-  snprintf (buf, size, "/dev/fd/%d", fd);
+  struct stream *st = arg;
+  int src = st->download ? st->ours : st->user_fd;
+  int dst = st->download ? st->user_fd : st->ours;
+  sigset_t pipe_set;
+  char buf[65536];
+
+  /* A reader that went away is an error (EPIPE), not a signal. */
+  sigemptyset (&pipe_set);
+  sigaddset (&pipe_set, SIGPIPE);
+  pthread_sigmask (SIG_BLOCK, &pipe_set, NULL);
+  /* Cancellable only while waiting for the caller's data (upload). */
+  pthread_setcancelstate (PTHREAD_CANCEL_DISABLE, NULL);
+  for (;;) {
+    ssize_t n, off = 0;
+
+    if (!st->download)
+      pthread_setcancelstate (PTHREAD_CANCEL_ENABLE, NULL);
+    n = read (src, buf, sizeof buf);
+    if (!st->download)
+      pthread_setcancelstate (PTHREAD_CANCEL_DISABLE, NULL);
+
+    if (n == -1 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      if (n == -1 && st->err == 0)
+        st->err = errno;
+      break;
+    }
+    /* After a failed write, a download keeps draining the pipe so that
+     * libguestfs never blocks on it.
+     */
+    while (st->err == 0 && off < n) {
+      ssize_t w = write (dst, buf + off, n - off);
+
+      if (w == -1 && errno == EINTR)
+        continue;
+      if (w == -1) {
+        st->err = errno;
+        break;
+      }
+      off += w;
+    }
+    if (st->err && !st->download)
+      break;
+  }
+  if (!st->download) {
+    close (st->ours);           /* libguestfs reads EOF */
+    st->ours = -1;
+  }
+  return NULL;
+}
+
+/* Run a libguestfs call that reads (download: writes) st.path. */
+#define STREAM_CALL(user_fd, download, what, call)              \
+  do {                                                          \
+    struct stream st;                                           \
+    guestfs_h *g = launched (h);                                \
+    int r;                                                      \
+    if (g == NULL || stream_start (h, &st, (user_fd), (download)) == -1) \
+      return -1;                                                \
+    r = (call);                                                 \
+    if (r == -1)                                                \
+      copy_error (h, g, NULL);                                  \
+    return stream_finish (h, &st, r, (what));                   \
+  } while (0)
+
+static int
+stream_start (gk_h *h, struct stream *st, int user_fd, bool download)
+{
+  int p[2], err;
+
+  st->user_fd = user_fd;
+  st->download = download;
+  st->err = 0;
+  if (pipe2 (p, O_CLOEXEC) == -1) {
+    perrorf (h, "pipe");
+    return -1;
+  }
+  st->ours = download ? p[0] : p[1];
+  st->theirs = download ? p[1] : p[0];
+  snprintf (st->path, sizeof st->path, "/dev/fd/%d", st->theirs);
+  err = pthread_create (&st->thread, NULL, stream_thread, st);
+  if (err != 0) {
+    close (p[0]);
+    close (p[1]);
+    errno = err;
+    perrorf (h, "pthread_create");
+    return -1;
+  }
+  return 0;
+}
+
+/* After the libguestfs call (r): close libguestfs's end, wait for the
+ * copy, and turn a failed copy into the call's error.
+ */
+static int
+stream_finish (gk_h *h, struct stream *st, int r, const char *what)
+{
+  close (st->theirs);
+  /* An upload that failed may leave the thread waiting on the caller's
+   * descriptor (a terminal): read is a cancellation point.
+   */
+  if (r == -1 && !st->download)
+    pthread_cancel (st->thread);
+  pthread_join (st->thread, NULL);
+  if (st->ours >= 0)
+    close (st->ours);
+  if (r == 0 && st->err != 0) {
+    error_errno (h, st->err, "%s: %s", what, strerror (st->err));
+    return -1;
+  }
+  return r;
 }
 
 static int
@@ -1171,19 +1297,13 @@ glob_expand (gk_h *h, const char *pattern)
 static int
 upload (gk_h *h, int fd, const char *path)
 {
-  char fdpath[32];
-
-  fd_path (fdpath, sizeof fdpath, fd);
-  CALL (int, -1, guestfs_upload (g, fdpath, path));
+  STREAM_CALL (fd, false, "upload", guestfs_upload (g, st.path, path));
 }
 
 static int
 download (gk_h *h, const char *path, int fd)
 {
-  char fdpath[32];
-
-  fd_path (fdpath, sizeof fdpath, fd);
-  CALL (int, -1, guestfs_download (g, path, fdpath));
+  STREAM_CALL (fd, true, "download", guestfs_download (g, path, st.path));
 }
 
 static int
@@ -1191,9 +1311,7 @@ tar_in (gk_h *h, int fd, const char *dir, const char *compress,
         unsigned flags)
 {
   struct guestfs_tar_in_opts_argv optargs = { .bitmask = 0 };
-  char fdpath[32];
 
-  fd_path (fdpath, sizeof fdpath, fd);
   if (compress) {
     optargs.bitmask |= GUESTFS_TAR_IN_OPTS_COMPRESS_BITMASK;
     optargs.compress = compress;
@@ -1211,7 +1329,8 @@ tar_in (gk_h *h, int fd, const char *dir, const char *compress,
     optargs.acls = 1;
   }
   /* GK_TAR_NUMERICOWNER: tar_in has no such option (tar keeps ids). */
-  CALL (int, -1, guestfs_tar_in_opts_argv (g, fdpath, dir, &optargs));
+  STREAM_CALL (fd, false, "tar_in",
+               guestfs_tar_in_opts_argv (g, st.path, dir, &optargs));
 }
 
 static int
@@ -1219,9 +1338,7 @@ tar_out (gk_h *h, const char *dir, int fd, const char *compress,
          const char *const *excludes, unsigned flags)
 {
   struct guestfs_tar_out_opts_argv optargs = { .bitmask = 0 };
-  char fdpath[32];
 
-  fd_path (fdpath, sizeof fdpath, fd);
   if (compress) {
     optargs.bitmask |= GUESTFS_TAR_OUT_OPTS_COMPRESS_BITMASK;
     optargs.compress = compress;
@@ -1246,7 +1363,8 @@ tar_out (gk_h *h, const char *dir, int fd, const char *compress,
     optargs.bitmask |= GUESTFS_TAR_OUT_OPTS_ACLS_BITMASK;
     optargs.acls = 1;
   }
-  CALL (int, -1, guestfs_tar_out_opts_argv (g, dir, fdpath, &optargs));
+  STREAM_CALL (fd, true, "tar_out",
+               guestfs_tar_out_opts_argv (g, dir, st.path, &optargs));
 }
 
 static char **

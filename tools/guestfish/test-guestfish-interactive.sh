@@ -10,9 +10,10 @@ require_images
 command -v tmux >/dev/null || fail "tmux is missing (scripts/setup.sh installs it)"
 
 d="$(mktemp -d)"
-sock="$d/tmux.sock"
+sessions=0
 cleanup () {
-  tmux -S "$sock" kill-server 2>/dev/null || true
+  local s
+  for s in "$d"/tmux*.sock; do tmux -S "$s" kill-server 2>/dev/null || true; done
   sleep 0.2
   rm -rf "$d" 2>/dev/null || true
 }
@@ -44,7 +45,11 @@ wait_idle () {
   screen >&2
   fail "timed out waiting for the prompt"
 }
+# Each session has a tmux server of its own: a socket reused right after
+# kill-server can meet the old server on its way out.
 start () {
+  sessions=$((sessions + 1))
+  sock="$d/tmux$sessions.sock"
   tmux -S "$sock" new-session -d -s gf -x 200 -y 50 \
     "env HOME=$HOME $(printf '%q ' "$run" guestfish "$@"); echo GUESTFISH-EXITED \$?; sleep 60"
 }

@@ -59,6 +59,15 @@ upload -<<END /heredoc.txt
 line one
 line two
 END
+mkdir-p /tmpdir/deep
+write /tmpdir/deep/f "f"
+cp-a /tmpdir /tmpcopy
+rm-rf /tmpdir
+mkdir /emptydir
+rmdir /emptydir
+rm-f /never-existed
+sync
+df-h | grep -q /dev/sda1
 EOF2
 
 # The checks, run by libguestfs's guestfish and by a fresh read-only
@@ -79,6 +88,9 @@ cat /new-name
 exists /old-name
 cat /etc/hostname
 cat /heredoc.txt
+exists /tmpdir
+cat /tmpcopy/deep/f
+exists /emptydir
 EOF2
 # The mode separately: stat prints times that differ per run.
 echo 'stat /a/b/up.bin | grep mode' >> "$d/check.gf"
@@ -112,20 +124,36 @@ edited-host
 line one
 line two
 
+false
+f
+false
 mode: 33152
 EOF2
 same "$d/expected" "$d/ref.out" "the reference reading ours' writes"
 
 # Ours, read-only: the same output, and writes fail without changing
 # the image.
+mkdir "$d/out"
 { cat "$d/check.gf"; echo '-write /x "no"'; echo '-mkdir /nope';
-  echo '-rm /new.txt'; echo 'exists /x'; } > "$d/check-ro.gf"
+  echo '-rm /new.txt'; echo 'exists /x';
+  echo "copy-out /t /new.txt $d/out"
+  echo "tar-out /copy $d/copy.tgz compress:gzip"
+  echo "download /a/b/up.bin $d/down.bin"
+  echo "download /etc/hostname -"; } > "$d/check-ro.gf"
 ours guestfish --ro -a "$img" -m /dev/sda1 < "$d/check-ro.gf" > "$d/ours.out" 2> "$d/ours.err"
-{ cat "$d/expected"; echo false; } > "$d/expected-ro"
+{ cat "$d/expected"; echo false; echo edited-host; } > "$d/expected-ro"
+cmp -s "$d/expected-ro" "$d/ours.out" || cat "$d/ours.err" >&2
 same "$d/expected-ro" "$d/ours.out" "ours reading its own writes"
 grep -q 'internal_write: open: /x: Read-only file system' "$d/ours.err" ||
   fail "write under --ro: $(cat "$d/ours.err")"
 [ "$(md5sum < "$img")" = "$md5_before" ] || fail "a --ro session changed the image"
+# What copy-out, tar-out and download wrote.
+cmp "$d/up.bin" "$d/down.bin" || fail "download: not the uploaded bytes"
+[ "$(cat "$d/out/t/sub/file")" = "in a tarball" ] || fail "copy-out of a directory"
+[ "$(readlink "$d/out/t/link")" = sub/file ] || fail "copy-out: the symlink"
+[ "$(cat "$d/out/new.txt")" = "$(printf 'written by guestkit\nand appended')" ] ||
+  fail "copy-out of a file"
+[ "$(tar -xzOf "$d/copy.tgz" ./deep/er/leaf)" = "copied in" ] || fail "tar-out"
 
 # The filesystem is clean after ours wrote it.
 # /dev/sda1 of linux.img is sectors 2048-327679 (tests/make-images.sh).

@@ -73,7 +73,22 @@ glob echo /e* /v*
 -write /newfile "x"
 -rm /etc/hostname
 -touch /etc/hostname
+# The other ways to mount and unmount, and the Windows-only getters on a
+# Linux root.
 umount-all
+mount-options ro /dev/sda1 /
 mounts
-cat /etc/hostname
-echo not reached
+unmount /
+mount-vfs ro ext4 /dev/sda1 /
+mountpoints
+-inspect-get-windows-systemroot /dev/sda1
+-inspect-get-windows-current-control-set /dev/sda1
+-inspect-get-windows-software-hive /dev/sda1
+-inspect-get-windows-system-hive /dev/sda1
+unmount-all
+mounts
+-cat /etc/hostname
+# After shutdown the appliance is gone.
+shutdown
+-ls /
+echo end

@@ -20,4 +20,14 @@ mount /dev/sda1 /
 write /hello "prepared\n"
 cat /hello
 umount-all
+# The commands that make disks, on the blank one.
+part-disk /dev/sdc gpt
+pvcreate /dev/sdc1
+vgcreate VG3 /dev/sdc1
+lvcreate lv3 VG3 4
+mkfs ext2 /dev/VG3/lv3
+vfs-type /dev/VG3/lv3
+lvs
+-lvcreate lv4 VG3 400
+-mkfs nosuchfs /dev/sdc1
 !stat -c '%n %s' test1.img test2.img test3.img p.img test5.img
