@@ -122,8 +122,13 @@ make_display_name (const drv_vector *drvs)
   return name;
 }
 
+/* check: -a (the reference's option parsing checks that a file is
+ * readable, "access: FILE: ..."); the old-style arguments are left to
+ * the library, whose message is libguestfs's.
+ */
 static void
-add_a (drv_vector *drvs, const char *arg, const char *format, int blocksize)
+add_a (drv_vector *drvs, const char *arg, const char *format, int blocksize,
+       bool check)
 {
   /* "scheme://..." with a short lower-case scheme, as guestfish. */
   const char *sep = strstr (arg, "://");
@@ -134,6 +139,8 @@ add_a (drv_vector *drvs, const char *arg, const char *format, int blocksize)
   };
 
   /* As the reference does, check -a at once, before other options. */
+  if (check && !d.is_uri && access (arg, R_OK) == -1)
+    error (EXIT_FAILURE, errno, "access: %s", arg);
   if (gk_add_drive (h, arg, format, blocksize, 0) == -1)
     exit (EXIT_FAILURE);
   if (drv_vector_append (drvs, d) == -1)
@@ -301,7 +308,7 @@ main (int argc, char *argv[])
     }
 
     case 'a':
-      add_a (&drvs, optarg, format, blocksize);
+      add_a (&drvs, optarg, format, blocksize, true);
       format_consumed = blocksize_consumed = true;
       break;
 
@@ -352,7 +359,7 @@ main (int argc, char *argv[])
   if (drvs.len == 0) {
     for (; optind < argc; optind++) {
       if (strchr (argv[optind], '/') || access (argv[optind], F_OK) == 0)
-        add_a (&drvs, argv[optind], format, blocksize);
+        add_a (&drvs, argv[optind], format, blocksize, false);
       else
         add_d (&drvs, argv[optind]);
     }
