@@ -281,6 +281,17 @@ gk_inspect_get_filesystems (gk_h *h, const char *root)
 }
 
 char **
+gk_inspect_get_drive_mappings (gk_h *h, const char *root)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_inspect_get_drive_mappings \"%s\"", root);
+  NOT_NULL_OR_RETURN ("inspect_get_drive_mappings", root, NULL);
+  MODULE_OR_RETURN (m, NULL);
+  return m->inspect_get_drive_mappings (h, root);
+}
+
+char **
 gk_inspect_get_mountpoints (gk_h *h, const char *root)
 {
   const struct gk_appliance_module *m;
@@ -738,6 +749,17 @@ gk_readlink (gk_h *h, const char *path)
   NOT_NULL_OR_RETURN ("readlink", path, NULL);
   MODULE_OR_RETURN (m, NULL);
   return m->readlink (h, path);
+}
+
+char *
+gk_case_sensitive_path (gk_h *h, const char *path)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_case_sensitive_path \"%s\"", path);
+  NOT_NULL_OR_RETURN ("case_sensitive_path", path, NULL);
+  MODULE_OR_RETURN (m, NULL);
+  return m->case_sensitive_path (h, path);
 }
 
 int

@@ -192,6 +192,8 @@ extern char *gk_inspect_get (gk_h *h, const char *root, const char *field);
 extern char **gk_inspect_get_filesystems (gk_h *h, const char *root);
 /* mountpoint, device pairs (NULL-terminated). */
 extern char **gk_inspect_get_mountpoints (gk_h *h, const char *root);
+/* Windows: drive letter, device pairs ("C", "/dev/sda2", ...). */
+extern char **gk_inspect_get_drive_mappings (gk_h *h, const char *root);
 
 /* The file-level API: the appliance engine, read-write where the drives
  * are.  These are what guestfish's commands call, and what a backup tool
@@ -278,6 +280,10 @@ extern int gk_cp (gk_h *h, const char *src, const char *dest, unsigned flags);
 extern int gk_mv (gk_h *h, const char *src, const char *dest);
 extern int gk_ln_s (gk_h *h, const char *target, const char *linkname);
 extern char *gk_readlink (gk_h *h, const char *path);
+/* The guest path that a path names case-insensitively (Windows guests):
+ * "/WINDOWS/system32" -> "/Windows/System32".
+ */
+extern char *gk_case_sensitive_path (gk_h *h, const char *path);
 extern int gk_chmod (gk_h *h, int mode, const char *path);
 extern int gk_chown (gk_h *h, int owner, int group, const char *path);
 struct gk_stat {

@@ -129,6 +129,9 @@ struct gk_appliance_module {
                   const char *const *excludes, unsigned flags);
   char **(*available_all_groups) (gk_h *h);
   int (*feature_available) (gk_h *h, const char *group);
+  /* win: paths (guestfish). */
+  char **(*inspect_get_drive_mappings) (gk_h *h, const char *root);
+  char *(*case_sensitive_path) (gk_h *h, const char *path);
 };
 
 /* domain.so: the libvirt API (lib/domain.c forwards). */

@@ -1381,6 +1381,18 @@ feature_available (gk_h *h, const char *group)
   CALL (int, -1, guestfs_feature_available (g, groups));
 }
 
+static char **
+inspect_get_drive_mappings (gk_h *h, const char *root)
+{
+  CALL (ptr, NULL, guestfs_inspect_get_drive_mappings (g, root));
+}
+
+static char *
+case_sensitive_path (gk_h *h, const char *path)
+{
+  CALL (ptr, NULL, guestfs_case_sensitive_path (g, path));
+}
+
 /* The module's one export (lib/modules.h). */
 extern const struct gk_appliance_module guestkit_module;
 const struct gk_appliance_module guestkit_module = {
@@ -1458,4 +1470,6 @@ const struct gk_appliance_module guestkit_module = {
   .tar_out = tar_out,
   .available_all_groups = available_all_groups,
   .feature_available = feature_available,
+  .inspect_get_drive_mappings = inspect_get_drive_mappings,
+  .case_sensitive_path = case_sensitive_path,
 };

@@ -215,14 +215,74 @@ parse_string_list (const char *str)
   exit (EXIT_FAILURE);
 }
 
-/* "win:" paths: a drive-less path becomes a guest path with forward
- * slashes.  Drive letters need the guest's drive mappings, which only
- * Windows inspection gives.
+/* "win:C:\path": the drive letter becomes the directory its device is
+ * mounted on, from the inspected guest's drive mappings.
+ */
+static char *
+win_drive_letter (char letter, const char *path)
+{
+  CLEANUP_FREE_STRING_LIST char **roots = NULL, **drives = NULL,
+    **mps = NULL;
+  const char *device = NULL, *mountpoint = NULL;
+  char *ret;
+  size_t i;
+
+  roots = gk_inspect_get_roots (h);
+  if (roots == NULL)
+    return NULL;
+  if (roots[0] == NULL) {
+    fprintf (stderr, "guestfish: to use Windows drive letters, you must "
+             "inspect the guest (\"-i\" option or run \"inspect-os\" "
+             "command)\n");
+    return NULL;
+  }
+  drives = gk_inspect_get_drive_mappings (h, roots[0]);
+  if (drives == NULL || drives[0] == NULL) {
+    fprintf (stderr, "guestfish: to use Windows drive letters, this must be "
+             "a Windows guest\n");
+    return NULL;
+  }
+  for (i = 0; drives[i]; i += 2)
+    if (tolower ((unsigned char) drives[i][0]) == letter &&
+        drives[i][1] == '\0') {
+      device = drives[i + 1];
+      break;
+    }
+  if (device == NULL) {
+    fprintf (stderr, "guestfish: drive '%c:' not found.  To list available "
+             "drives do:\n  inspect-get-drive-mappings %s\n", letter,
+             roots[0]);
+    return NULL;
+  }
+  mps = gk_mountpoints (h);
+  if (mps == NULL)
+    return NULL;
+  for (i = 0; mps[i]; i += 2)
+    if (strcmp (mps[i], device) == 0) {
+      mountpoint = mps[i + 1];
+      break;
+    }
+  if (mountpoint == NULL) {
+    fprintf (stderr, "guestfish: to access '%c:', mount %s first.  One way "
+             "to do this is:\n  umount-all\n  mount %s /\n", letter, device,
+             device);
+    return NULL;
+  }
+  if (asprintf (&ret, "%s%s%s", mountpoint,
+                strcmp (mountpoint, "/") != 0 ? "/" : "", path) == -1) {
+    perror ("asprintf");
+    return NULL;
+  }
+  return ret;
+}
+
+/* "win:" paths, as the reference resolves them: a drive letter, then
+ * backslashes to slashes, then the guest's own case for each component.
  */
 char *
 win_prefix (const char *path)
 {
-  char *ret, *q;
+  char *ret, *q, *t;
 
   if (strncasecmp (path, "win:", 4) != 0) {
     ret = strdup (path);
@@ -231,20 +291,18 @@ win_prefix (const char *path)
     return ret;
   }
   path += 4;
-  if (isalpha ((unsigned char) path[0]) && path[1] == ':') {
-    fprintf (stderr, "guestfish: to use Windows drive letters, this must be "
-             "a Windows guest\n");
-    return NULL;
-  }
-  ret = strdup (*path ? path : "/");
-  if (ret == NULL) {
+  if (isalpha ((unsigned char) path[0]) && path[1] == ':')
+    ret = win_drive_letter (tolower ((unsigned char) path[0]), path + 2);
+  else if ((ret = strdup (*path ? path : "/")) == NULL)
     perror ("strdup");
+  if (ret == NULL)
     return NULL;
-  }
   for (q = ret; *q; ++q)
     if (*q == '\\')
       *q = '/';
-  return ret;
+  t = gk_case_sensitive_path (h, ret);
+  free (ret);
+  return t;
 }
 
 /* "~" or "~user" at the start of a local path (unquoted arguments only).

@@ -262,6 +262,8 @@ run_inspect_get (const char *cmd, size_t argc, char *argv[])
     return result_table (gk_inspect_get_mountpoints (h, argv[0]));
   if (strcasecmp (field, "filesystems") == 0)
     return result_list (gk_inspect_get_filesystems (h, argv[0]));
+  if (strcasecmp (field, "drive-mappings") == 0)
+    return result_table (gk_inspect_get_drive_mappings (h, argv[0]));
   return result_string (gk_inspect_get (h, argv[0], field));
 }
 

@@ -77,6 +77,8 @@ const struct command commands[] = {
     "get architecture of inspected operating system", NULL, 1, 1, run_inspect_get },
   { "inspect-get-distro", NULL, "inspect-get-distro root",
     "get distro of inspected operating system", NULL, 1, 1, run_inspect_get },
+  { "inspect-get-drive-mappings", NULL, "inspect-get-drive-mappings root",
+    "get drive letter mappings", NULL, 1, 1, run_inspect_get },
   { "inspect-get-filesystems", NULL, "inspect-get-filesystems root",
     "get filesystems associated with inspected operating system", NULL, 1, 1, run_inspect_get },
   { "inspect-get-format", NULL, "inspect-get-format root",

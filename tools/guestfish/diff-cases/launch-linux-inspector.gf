@@ -15,3 +15,11 @@ find /var
 list-filesystems
 -write /etc/hostname "x"
 echo done
+# win: paths on a Linux guest: without a drive letter, backslashes and
+# the guest's own case; with one, there are no drive mappings.
+cat win:\ETC\HOSTNAME
+ls win:\Etc
+is-dir win:
+-cat win:c:\autoexec.bat
+inspect-get-drive-mappings /dev/sda1
+echo done

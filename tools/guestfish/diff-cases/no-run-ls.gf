@@ -4,3 +4,6 @@
 echo first
 ls /
 echo not reached
+# win: paths need the appliance too (case-insensitive lookup).
+-cat win:\etc\hostname
+-cat win:c:\x
