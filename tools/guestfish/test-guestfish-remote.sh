@@ -49,8 +49,14 @@ EOF2
 ours guestfish -c "test://$d/node.xml" -d gktest-fish echo x 2> "$d/err" &&
   fail "-d of a running domain read-write succeeded"
 grep -q 'domain is a live virtual machine' "$d/err" || fail "-d live: $(cat "$d/err")"
+# The servers run under valgrind too in make check-valgrind; nobody
+# waits for them, so valgrind reports to files, read at the end.
+listen () {
+  VALGRIND_OPTS="--log-file=$d/valgrind.%p" \
+    timeout 60 "$run" ${GUESTKIT_TEST_VALGRIND:-} guestfish --listen "$@"
+}
 # eval must not block: the server closes its stdout.
-out="$(timeout 60 "$run" guestfish --listen --ro -c "test://$d/node.xml" -d gktest-fish)"
+out="$(listen --ro -c "test://$d/node.xml" -d gktest-fish)"
 echo "$out" | grep -qE '^GUESTFISH_PID=[0-9]+; export GUESTFISH_PID$' ||
   fail "--listen printed: $out"
 eval "$out"
@@ -92,7 +98,7 @@ kill -0 "$server" 2>/dev/null && fail "the server did not exit"
 
 # An error without '-' stops the server, as in the reference (a server
 # that never launches: the error is the unknown command).
-eval "$(timeout 60 "$run" guestfish --listen)"
+eval "$(listen)"
 server="$GUESTFISH_PID"
 ours guestfish --remote echo alive | grep -qx alive || fail "second server"
 ours guestfish --remote nosuchcommand 2> "$d/err" && fail "remote unknown command succeeded"
@@ -101,4 +107,12 @@ for i in $(seq 1 100); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; don
 kill -0 "$server" 2>/dev/null && fail "the server is still running after an error"
 [ -e "/tmp/.guestfish-$(id -u)/socket-$server" ] && fail "socket left behind"
 server=
+if [ -n "${GUESTKIT_TEST_VALGRIND:-}" ]; then
+  # run --valgrind is --quiet: a report says something only on errors.
+  ls "$d"/valgrind.* > /dev/null || fail "no valgrind report of the servers"
+  if [ -n "$(cat "$d"/valgrind.*)" ]; then
+    cat "$d"/valgrind.* >&2
+    fail "valgrind found errors in a --listen server"
+  fi
+fi
 echo "ok: --listen/--remote"
