@@ -5,6 +5,8 @@
 # read-only filesystem (with "-", the script goes on), then an error
 # after umount-all that ends the script (rc 1).
 run
+# The appliance's optional features, now that it runs.
+supported
 list-devices
 list-partitions
 list-filesystems
