@@ -8,6 +8,7 @@ packages=(
   build-essential autoconf automake libtool pkg-config perl
   libguestfs-dev libvirt-dev libxml2-dev check
   libreadline-dev  # guestfish's prompt
+  libtirpc-dev     # the sanitizer build links it (configure.ac)
   tmux             # guestfish's terminal test
   zlib1g-dev   # the native engine's GPT and LVM CRCs, qcow2 compressed clusters
   # the native engine: zstd-compressed qcow2 clusters, other formats via qemu-nbd

@@ -305,9 +305,8 @@ win_prefix (const char *path)
   return t;
 }
 
-/* "~" or "~user" at the start of a local path (unquoted arguments only).
- * The result is never freed, as in the reference: arguments live for one
- * command.
+/* "~" or "~user" at the start of a local path (unquoted arguments
+ * only): a new string, or str itself.
  */
 char *
 try_tilde_expansion (char *str)

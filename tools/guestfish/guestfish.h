@@ -73,6 +73,8 @@ struct parsed_command {
   char *cmd;
   char *argv[64];
   char *pipe;
+  char *expanded[64];            /* "~" expansions, freed by the caller */
+  size_t nr_expanded;
 };
 extern struct parsed_command parse_command_line (char *buf,
                                                  int *exit_on_error_rtn);
@@ -93,7 +95,9 @@ extern int parse_optargs (const char *cmd, size_t argc, char *argv[],
 extern char **parse_string_list (const char *str);
 /* "win:C:\path" to a guest path; otherwise a copy of path. */
 extern char *win_prefix (const char *path);
-/* "~" and "~user" at the start of a local path. */
+/* "~" and "~user" at the start of a local path: a new string, or str
+ * itself if there is nothing to expand.
+ */
 extern char *try_tilde_expansion (char *str);
 /* FileIn / FileOut arguments: "-" is stdin / stdout; "-<<END" a here
  * document.  Returns an fd to read (write) and *close_rtn says whether

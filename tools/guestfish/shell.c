@@ -200,7 +200,10 @@ parse_command_line (char *buf, int *exit_on_error_rtn)
       else
         next = &p[len];
     }
-    pcmd.argv[i++] = tilde ? try_tilde_expansion (p) : p;
+    pcmd.argv[i] = tilde ? try_tilde_expansion (p) : p;
+    if (pcmd.argv[i] != p)
+      pcmd.expanded[pcmd.nr_expanded++] = pcmd.argv[i];
+    i++;
     p = next;
     p += strspn (p, " \t");
   }
@@ -220,16 +223,20 @@ parse_command_line (char *buf, int *exit_on_error_rtn)
 static int
 run_line (char *line, int global_exit_on_error)
 {
-  int exit_on_error = global_exit_on_error;
+  int exit_on_error = global_exit_on_error, r = 0;
   struct parsed_command pcmd = parse_command_line (line, &exit_on_error);
+  size_t i;
 
   if (pcmd.status == -1 && exit_on_error)
-    return -1;
-  if (pcmd.status == 1 &&
-      issue_command (pcmd.cmd, pcmd.argv, pcmd.pipe, exit_on_error) == -1 &&
-      exit_on_error)
-    return -1;
-  return 0;
+    r = -1;
+  else if (pcmd.status == 1 &&
+           issue_command (pcmd.cmd, pcmd.argv, pcmd.pipe,
+                          exit_on_error) == -1 &&
+           exit_on_error)
+    r = -1;
+  for (i = 0; i < pcmd.nr_expanded; ++i)
+    free (pcmd.expanded[i]);
+  return r;
 }
 
 /* "<! cmd": run cmd and run its output as guestfish commands. */
