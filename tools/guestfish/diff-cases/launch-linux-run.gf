@@ -14,7 +14,9 @@ vfs-type /dev/sda1
 vfs-label /dev/sda1
 vfs-uuid /dev/sda1
 vfs-type /dev/sda2
-blkid /dev/sda1
+# PART_ENTRY_DISK is the disk's kernel major:minor, which follows the
+# appliance's disk probe order (it varies from boot to boot).
+blkid /dev/sda1 | grep -v '^PART_ENTRY_DISK:'
 part-list /dev/sda
 part-get-parttype /dev/sda
 blockdev-getsize64 /dev/sda
