@@ -265,8 +265,8 @@ execute_and_inline (const char *cmd, int exit_on_error)
      * whatever errno was left, which in a script is isatty(0)'s ENOTTY.
      * Odd, but scripts' stderr is compared with it: match it.
      */
-    if (errno == 0 || !is_interactive)
-      errno = is_interactive ? errno : ENOTTY;
+    if (!is_interactive)
+      errno = ENOTTY;
     perror ("pclose");
     return -1;
   }

@@ -204,23 +204,23 @@ for f in "${files[@]}"; do
     secs="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')"
     osecs="$secs"
   else
-  t0="$(date +%s.%N)"
-  run_tool ref
-  t1="$(date +%s.%N)"
-  secs="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')"
-  if [ -z "$launch" ] && awk -v s="$secs" 'BEGIN { exit !(s > 10) }'; then
-    echo "warning: $name: the reference took $secs s; does it launch without '#@ launch'?"
-  fi
-  if [ -n "$ref_only" ]; then
-    echo "=== $name (rc $(cat "$tmp/ref.rc"), $secs s): guestfish ${args[*]}"
-    sed 's/^/  out| /' "$tmp/ref.out"
-    sed 's/^/  err| /' "$tmp/ref.err"
-    continue
-  fi
-  t2="$(date +%s.%N)"
-  run_tool ours
-  t3="$(date +%s.%N)"
-  osecs="$(awk -v a="$t2" -v b="$t3" 'BEGIN { printf "%.1f", b - a }')"
+    t0="$(date +%s.%N)"
+    run_tool ref
+    t1="$(date +%s.%N)"
+    secs="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')"
+    if [ -z "$launch" ] && awk -v s="$secs" 'BEGIN { exit !(s > 10) }'; then
+      echo "warning: $name: the reference took $secs s; does it launch without '#@ launch'?"
+    fi
+    if [ -n "$ref_only" ]; then
+      echo "=== $name (rc $(cat "$tmp/ref.rc"), $secs s): guestfish ${args[*]}"
+      sed 's/^/  out| /' "$tmp/ref.out"
+      sed 's/^/  err| /' "$tmp/ref.err"
+      continue
+    fi
+    t2="$(date +%s.%N)"
+    run_tool ours
+    t3="$(date +%s.%N)"
+    osecs="$(awk -v a="$t2" -v b="$t3" 'BEGIN { printf "%.1f", b - a }')"
   fi
   if [ -z "$launch" ] && [ -z "${GUESTKIT_TEST_VALGRIND:-}" ] &&
      awk -v s="$osecs" 'BEGIN { exit !(s > 10) }'; then
