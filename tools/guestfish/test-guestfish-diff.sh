@@ -227,16 +227,18 @@ for f in "${files[@]}"; do
     echo "warning: $name: ours took $osecs s; does it launch the appliance?"
   fi
   ok=1
-  compare_stream "$name" out || ok=
-  compare_stream "$name" err || ok=
+  compare_stream "$name" out > "$tmp/cmp" || ok=
+  compare_stream "$name" err >> "$tmp/cmp" || ok=
   rrc="$(cat "$tmp/ref.rc")" orc="$(cat "$tmp/ours.rc")"
   if [ "$rrc" != "$orc" ]; then
-    echo "FAIL: $name: exit code $orc, reference $rrc"; ok=
+    echo "FAIL: $name: exit code $orc, reference $rrc" >> "$tmp/cmp"; ok=
   fi
+  cat "$tmp/cmp"
   if [ -n "$ok" ]; then
     echo "ok: $name (rc $rrc)"; passed=$((passed + 1))
   else
     failed=$((failed + 1)); failed_names+=("$name")
+    cat "$tmp/cmp" >> "$tmp/failures"
   fi
 done
 end_all="$(date +%s.%N)"
@@ -249,6 +251,11 @@ if [ -n "$ref_only" ]; then
 fi
 echo "$passed passed, $failed failed (${total} s)"
 if [ "$failed" != 0 ]; then
+  # Again at the end: a CI log may show only its last lines.
+  if [ -s "$tmp/failures" ]; then
+    echo "=== the differences, again:"
+    cat "$tmp/failures"
+  fi
   echo "failed: ${failed_names[*]}"
   exit 1
 fi
