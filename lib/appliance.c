@@ -9,6 +9,7 @@
 #include <config.h>
 
 #include <stdlib.h>
+#include <inttypes.h>
 #include <errno.h>
 
 #include "internal.h"
@@ -971,4 +972,195 @@ gk_feature_available (gk_h *h, const char *group)
   NOT_NULL_OR_RETURN ("feature_available", group, -1);
   MODULE_OR_RETURN (m, -1);
   return m->feature_available (h, group);
+}
+
+/* Random access and the rest of what mount-local needs
+ * (lib/mount-local.c).  Trace lines stay short: a read or write's data is
+ * never printed.
+ */
+char *
+gk_pread (gk_h *h, const char *path, size_t count, int64_t offset,
+          size_t *len_rtn)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_pread \"%s\" %zu %" PRIi64, path, count, offset);
+  NOT_NULL_OR_RETURN ("pread", path, NULL);
+  NOT_NULL_OR_RETURN ("pread", len_rtn, NULL);
+  if (count > GK_PREAD_MAX || offset < 0) {
+    error_errno (h, EINVAL, "pread: %s: count %zu or offset %" PRIi64
+                 " out of range", path, count, offset);
+    return NULL;
+  }
+  MODULE_OR_RETURN (m, NULL);
+  return m->pread (h, path, count, offset, len_rtn);
+}
+
+int
+gk_pwrite (gk_h *h, const char *path, const void *buf, size_t count,
+           int64_t offset)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_pwrite \"%s\" %zu %" PRIi64, path, count, offset);
+  NOT_NULL_OR_RETURN ("pwrite", path, -1);
+  NOT_NULL_OR_RETURN ("pwrite", buf, -1);
+  if (count > GK_PREAD_MAX || offset < 0) {
+    error_errno (h, EINVAL, "pwrite: %s: count %zu or offset %" PRIi64
+                 " out of range", path, count, offset);
+    return -1;
+  }
+  MODULE_OR_RETURN (m, -1);
+  return m->pwrite (h, path, buf, count, offset);
+}
+
+int
+gk_truncate (gk_h *h, const char *path, int64_t size)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_truncate \"%s\" %" PRIi64, path, size);
+  NOT_NULL_OR_RETURN ("truncate", path, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->truncate (h, path, size);
+}
+
+int
+gk_utimens (gk_h *h, const char *path, int64_t atsecs, int64_t atnsecs,
+            int64_t mtsecs, int64_t mtnsecs)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_utimens \"%s\" %" PRIi64 ".%09" PRIi64 " %" PRIi64
+         ".%09" PRIi64, path, atsecs, atnsecs, mtsecs, mtnsecs);
+  NOT_NULL_OR_RETURN ("utimens", path, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->utimens (h, path, atsecs, atnsecs, mtsecs, mtnsecs);
+}
+
+int
+gk_rename (gk_h *h, const char *oldpath, const char *newpath)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_rename \"%s\" \"%s\"", oldpath, newpath);
+  NOT_NULL_OR_RETURN ("rename", oldpath, -1);
+  NOT_NULL_OR_RETURN ("rename", newpath, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->rename (h, oldpath, newpath);
+}
+
+int
+gk_ln (gk_h *h, const char *target, const char *linkname)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_ln \"%s\" \"%s\"", target, linkname);
+  NOT_NULL_OR_RETURN ("ln", target, -1);
+  NOT_NULL_OR_RETURN ("ln", linkname, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->ln (h, target, linkname);
+}
+
+int
+gk_lchown (gk_h *h, int owner, int group, const char *path)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_lchown %d %d \"%s\"", owner, group, path);
+  NOT_NULL_OR_RETURN ("lchown", path, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->lchown (h, owner, group, path);
+}
+
+int
+gk_mknod (gk_h *h, int mode, int devmajor, int devminor, const char *path)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_mknod 0%o %d %d \"%s\"", (unsigned) mode, devmajor, devminor,
+         path);
+  NOT_NULL_OR_RETURN ("mknod", path, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->mknod (h, mode, devmajor, devminor, path);
+}
+
+int
+gk_readdir (gk_h *h, const char *dir, unsigned flags,
+            struct gk_dirent **ents_rtn, size_t *n_rtn)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_readdir \"%s\" %u", dir, flags);
+  NOT_NULL_OR_RETURN ("readdir", dir, -1);
+  NOT_NULL_OR_RETURN ("readdir", ents_rtn, -1);
+  NOT_NULL_OR_RETURN ("readdir", n_rtn, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->readdir (h, dir, flags, ents_rtn, n_rtn);
+}
+
+void
+gk_free_dirents (struct gk_dirent *ents, size_t n)
+{
+  size_t i;
+
+  if (ents == NULL)
+    return;
+  for (i = 0; i < n; ++i)
+    free (ents[i].name);
+  free (ents);
+}
+
+int
+gk_lgetxattrs (gk_h *h, const char *path, struct gk_xattr **xattrs_rtn,
+               size_t *n_rtn)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_lgetxattrs \"%s\"", path);
+  NOT_NULL_OR_RETURN ("lgetxattrs", path, -1);
+  NOT_NULL_OR_RETURN ("lgetxattrs", xattrs_rtn, -1);
+  NOT_NULL_OR_RETURN ("lgetxattrs", n_rtn, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->lgetxattrs (h, path, xattrs_rtn, n_rtn);
+}
+
+void
+gk_free_xattrs (struct gk_xattr *xattrs, size_t n)
+{
+  size_t i;
+
+  if (xattrs == NULL)
+    return;
+  for (i = 0; i < n; ++i) {
+    free (xattrs[i].name);
+    free (xattrs[i].value);
+  }
+  free (xattrs);
+}
+
+int
+gk_lsetxattr (gk_h *h, const char *name, const void *value, size_t value_len,
+              const char *path)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_lsetxattr \"%s\" %zu \"%s\"", name, value_len, path);
+  NOT_NULL_OR_RETURN ("lsetxattr", name, -1);
+  NOT_NULL_OR_RETURN ("lsetxattr", value, -1);
+  NOT_NULL_OR_RETURN ("lsetxattr", path, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->lsetxattr (h, name, value, value_len, path);
+}
+
+int
+gk_lremovexattr (gk_h *h, const char *name, const char *path)
+{
+  const struct gk_appliance_module *m;
+
+  trace (h, "gk_lremovexattr \"%s\" \"%s\"", name, path);
+  NOT_NULL_OR_RETURN ("lremovexattr", name, -1);
+  NOT_NULL_OR_RETURN ("lremovexattr", path, -1);
+  MODULE_OR_RETURN (m, -1);
+  return m->lremovexattr (h, name, path);
 }

@@ -300,6 +300,9 @@ struct gk_stat {
   int64_t atime;
   int64_t mtime;
   int64_t ctime;
+  int64_t atime_nsec;
+  int64_t mtime_nsec;
+  int64_t ctime_nsec;
 };
 #define GK_STAT_NOFOLLOW 1      /* lstat */
 extern int gk_stat (gk_h *h, const char *path, struct gk_stat *ret,
@@ -314,6 +317,103 @@ extern int gk_exists (gk_h *h, const char *path);
 /* file(1)'s description of a guest file. */
 extern char *gk_file (gk_h *h, const char *path);
 extern int64_t gk_filesize (gk_h *h, const char *path);
+
+/* Random access to a guest file, by path (the mount-local layer and
+ * backup tools).  gk_pread: a malloc'd buffer of up to count bytes (fewer
+ * at the end of the file; *len_rtn says how many), count at most
+ * GK_PREAD_MAX.  gk_pwrite: bytes written, or -1.
+ */
+#define GK_PREAD_MAX (2 * 1024 * 1024)
+extern char *gk_pread (gk_h *h, const char *path, size_t count,
+                       int64_t offset, size_t *len_rtn);
+extern int gk_pwrite (gk_h *h, const char *path, const void *buf,
+                      size_t count, int64_t offset);
+extern int gk_truncate (gk_h *h, const char *path, int64_t size);
+/* GK_UTIME_NOW / GK_UTIME_OMIT in a nanoseconds field, as utimensat(2). */
+#define GK_UTIME_NOW  ((1LL << 30) - 1)
+#define GK_UTIME_OMIT ((1LL << 30) - 2)
+extern int gk_utimens (gk_h *h, const char *path,
+                       int64_t atsecs, int64_t atnsecs,
+                       int64_t mtsecs, int64_t mtnsecs);
+extern int gk_rename (gk_h *h, const char *oldpath, const char *newpath);
+extern int gk_ln (gk_h *h, const char *target, const char *linkname);
+extern int gk_lchown (gk_h *h, int owner, int group, const char *path);
+extern int gk_mknod (gk_h *h, int mode, int devmajor, int devminor,
+                     const char *path);
+/* A directory's entries (without "." and ".."), in the directory's
+ * order.  With GK_READDIR_STAT each entry's lstat is filled too (one more
+ * appliance call for the whole directory).  type: 'b' 'c' 'd' 'f' 'l'
+ * 'p' 's' or 'u' (unknown), as libguestfs's readdir.
+ */
+struct gk_dirent {
+  char *name;
+  char type;
+  int64_t ino;
+  struct gk_stat st;        /* with GK_READDIR_STAT only */
+};
+#define GK_READDIR_STAT 1
+extern int gk_readdir (gk_h *h, const char *dir, unsigned flags,
+                       struct gk_dirent **ents_rtn, size_t *n_rtn);
+extern void gk_free_dirents (struct gk_dirent *ents, size_t n);
+/* Extended attributes of path itself (not following a symbolic link). */
+struct gk_xattr {
+  char *name;               /* "user.foo", "security.selinux", ... */
+  char *value;              /* value_len bytes, not NUL-terminated */
+  size_t value_len;
+};
+extern int gk_lgetxattrs (gk_h *h, const char *path,
+                          struct gk_xattr **xattrs_rtn, size_t *n_rtn);
+extern void gk_free_xattrs (struct gk_xattr *xattrs, size_t n);
+extern int gk_lsetxattr (gk_h *h, const char *name, const void *value,
+                         size_t value_len, const char *path);
+extern int gk_lremovexattr (gk_h *h, const char *name, const char *path);
+
+/* Mount-local (guestmount(1)): serve the guest's filesystems on a host
+ * directory through FUSE.
+ *
+ * gk_mount_local_add mounts mountable at mountpoint in the guest's
+ * namespace, like gk_mount, for the tree gk_mount_local serves.  On a
+ * handle whose drives are all read-only and whose appliance is not
+ * running, an ext2/3/4 filesystem that the native engine is sure of is
+ * served in process, without the appliance; anything else (and then
+ * everything) is mounted in the appliance.  options and fstype may be
+ * NULL.
+ *
+ * gk_mount_local mounts the tree on localmountpoint (an existing empty
+ * directory); fuse_options are extra FUSE mount options ("allow_other,
+ * uid=1000", or NULL); cache_timeout is how long, in seconds, file
+ * attributes, directory entries, symbolic links and extended attributes
+ * are cached (-1: the default, 60; our own changes through the mount
+ * invalidate what they touch at once).  gk_mount_local_run serves
+ * requests on several threads until the directory is unmounted
+ * (guestunmount(1), fusermount3 -u), gk_umount_local is called, or
+ * SIGTERM, SIGINT or SIGHUP arrives: then it unmounts, and returns 0 or
+ * -1.  gk_mount_local_engine says which engine serves the tree:
+ * "native" or "appliance".
+ */
+extern int gk_mount_local_add (gk_h *h, const char *mountable,
+                               const char *mountpoint, const char *options,
+                               const char *fstype);
+#define GK_MOUNT_LOCAL_READONLY    1  /* refuse every change (EROFS) */
+#define GK_MOUNT_LOCAL_DEBUG_CALLS 2  /* trace every FUSE request */
+extern int gk_mount_local (gk_h *h, const char *localmountpoint,
+                           const char *fuse_options, int cache_timeout,
+                           unsigned flags);
+extern int gk_mount_local_run (gk_h *h);
+extern int gk_umount_local (gk_h *h);
+extern const char *gk_mount_local_engine (gk_h *h);
+/* Unmount the FUSE filesystem at mountpoint (fusermount3 -u) and wait
+ * until the guestmount process serving it (mount source "guestmount:PID")
+ * has exited, so that its disk images are closed (guestunmount(1)).
+ * Returns 0 (unmounted), 1 (nothing is mounted there, from
+ * /proc/self/mountinfo), or -1 with errno ENOENT (no such path), ENOTSUP
+ * (not FUSE: left mounted), EBUSY (fusermount3 still failed after the
+ * retries), ETIMEDOUT (unmounted, but the process did not exit in time),
+ * ENOPKG (no fusermount3).  retries: tries after the first, 1, 2, 4 ...
+ * s apart; wait_timeout: seconds (-1: 600; 0: do not wait); flags: 0.
+ */
+extern int gk_fuse_unmount (gk_h *h, const char *mountpoint, int retries,
+                            int wait_timeout, unsigned flags);
 /* Disk usage in KiB (du -s). */
 extern int64_t gk_du (gk_h *h, const char *path);
 /* Every path under dir, relative to it ("/sub/file"), sorted. */

@@ -67,6 +67,7 @@ struct gk_h {
   struct appliance *appliance;   /* NULL until first needed */
 
   char *state_dir;               /* pools: NULL until first needed */
+  struct gk_mount_local *ml;     /* mount-local: NULL until first used */
 
   /* gk_user_cancel (from a signal handler): fail the current long
    * operation, which then undoes what it did.
@@ -97,6 +98,9 @@ extern void gk_int_warning (gk_h *h, const char *fs, ...)
 #define debug(h, ...) gk_int_debug ((h), __VA_ARGS__)
 #define trace(h, ...) gk_int_trace ((h), __VA_ARGS__)
 #define warning(h, ...) gk_int_warning ((h), __VA_ARGS__)
+
+/* mount-local.c */
+extern void gk_int_mount_local_free (gk_h *h);
 
 /* drives.c */
 extern void gk_int_free_drive (struct drive *drv);

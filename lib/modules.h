@@ -132,6 +132,26 @@ struct gk_appliance_module {
   /* win: paths (guestfish). */
   char **(*inspect_get_drive_mappings) (gk_h *h, const char *root);
   char *(*case_sensitive_path) (gk_h *h, const char *path);
+  /* Random access and the rest of what mount-local needs. */
+  char *(*pread) (gk_h *h, const char *path, size_t count, int64_t offset,
+                  size_t *len_rtn);
+  int (*pwrite) (gk_h *h, const char *path, const void *buf, size_t count,
+                 int64_t offset);
+  int (*truncate) (gk_h *h, const char *path, int64_t size);
+  int (*utimens) (gk_h *h, const char *path, int64_t atsecs, int64_t atnsecs,
+                  int64_t mtsecs, int64_t mtnsecs);
+  int (*rename) (gk_h *h, const char *oldpath, const char *newpath);
+  int (*ln) (gk_h *h, const char *target, const char *linkname);
+  int (*lchown) (gk_h *h, int owner, int group, const char *path);
+  int (*mknod) (gk_h *h, int mode, int devmajor, int devminor,
+                const char *path);
+  int (*readdir) (gk_h *h, const char *dir, unsigned flags,
+                  struct gk_dirent **ents_rtn, size_t *n_rtn);
+  int (*lgetxattrs) (gk_h *h, const char *path, struct gk_xattr **xattrs_rtn,
+                     size_t *n_rtn);
+  int (*lsetxattr) (gk_h *h, const char *name, const void *value,
+                    size_t value_len, const char *path);
+  int (*lremovexattr) (gk_h *h, const char *name, const char *path);
 };
 
 /* domain.so: the libvirt API (lib/domain.c forwards). */

@@ -829,36 +829,45 @@ static const struct {
   { "windows-system-hive", guestfs_inspect_get_windows_system_hive },
 };
 
+static void
+statns_to_gk (const struct guestfs_statns *st, struct gk_stat *ret)
+{
+  ret->dev = st->st_dev;
+  ret->ino = st->st_ino;
+  ret->mode = st->st_mode;
+  ret->nlink = st->st_nlink;
+  ret->uid = st->st_uid;
+  ret->gid = st->st_gid;
+  ret->rdev = st->st_rdev;
+  ret->size = st->st_size;
+  ret->blksize = st->st_blksize;
+  ret->blocks = st->st_blocks;
+  ret->atime = st->st_atime_sec;
+  ret->mtime = st->st_mtime_sec;
+  ret->ctime = st->st_ctime_sec;
+  ret->atime_nsec = st->st_atime_nsec;
+  ret->mtime_nsec = st->st_mtime_nsec;
+  ret->ctime_nsec = st->st_ctime_nsec;
+}
+
 static int
 stat_ (gk_h *h, const char *path, struct gk_stat *ret, unsigned flags)
 {
   guestfs_h *g;
-  struct guestfs_stat *st;
+  struct guestfs_statns *st;
 
   if ((g = launched (h)) == NULL)
     return -1;
   if (flags & GK_STAT_NOFOLLOW)
-    st = guestfs_lstat (g, path);
+    st = guestfs_lstatns (g, path);
   else
-    st = guestfs_stat (g, path);
+    st = guestfs_statns (g, path);
   if (st == NULL) {
     copy_error (h, g, NULL);
     return -1;
   }
-  ret->dev = st->dev;
-  ret->ino = st->ino;
-  ret->mode = st->mode;
-  ret->nlink = st->nlink;
-  ret->uid = st->uid;
-  ret->gid = st->gid;
-  ret->rdev = st->rdev;
-  ret->size = st->size;
-  ret->blksize = st->blksize;
-  ret->blocks = st->blocks;
-  ret->atime = st->atime;
-  ret->mtime = st->mtime;
-  ret->ctime = st->ctime;
-  guestfs_free_stat (st);
+  statns_to_gk (st, ret);
+  guestfs_free_statns (st);
   return 0;
 }
 
@@ -1394,6 +1403,207 @@ case_sensitive_path (gk_h *h, const char *path)
 }
 
 /* The module's one export (lib/modules.h). */
+/* mount-local's calls (lib/mount-local.c), and backup tools'. */
+static char *
+pread_ (gk_h *h, const char *path, size_t count, int64_t offset,
+        size_t *len_rtn)
+{
+  CALL (ptr, NULL, guestfs_pread (g, path, count, offset, len_rtn));
+}
+
+static int
+pwrite_ (gk_h *h, const char *path, const void *buf, size_t count,
+         int64_t offset)
+{
+  CALL (int, -1, guestfs_pwrite (g, path, buf, count, offset));
+}
+
+static int
+truncate_ (gk_h *h, const char *path, int64_t size)
+{
+  CALL (int, -1, guestfs_truncate_size (g, path, size));
+}
+
+/* libguestfs says "now" and "omit" with -1 and -2 in the nanoseconds. */
+static int64_t
+utime_nsec (int64_t nsec)
+{
+  if (nsec == GK_UTIME_NOW)
+    return -1;
+  if (nsec == GK_UTIME_OMIT)
+    return -2;
+  return nsec;
+}
+
+static int
+utimens_ (gk_h *h, const char *path, int64_t atsecs, int64_t atnsecs,
+          int64_t mtsecs, int64_t mtnsecs)
+{
+  CALL (int, -1, guestfs_utimens (g, path, atsecs, utime_nsec (atnsecs),
+                                  mtsecs, utime_nsec (mtnsecs)));
+}
+
+static int
+rename_ (gk_h *h, const char *oldpath, const char *newpath)
+{
+  CALL (int, -1, guestfs_rename (g, oldpath, newpath));
+}
+
+static int
+ln_ (gk_h *h, const char *target, const char *linkname)
+{
+  CALL (int, -1, guestfs_ln (g, target, linkname));
+}
+
+static int
+lchown_ (gk_h *h, int owner, int group, const char *path)
+{
+  CALL (int, -1, guestfs_lchown (g, owner, group, path));
+}
+
+static int
+mknod_ (gk_h *h, int mode, int devmajor, int devminor, const char *path)
+{
+  CALL (int, -1, guestfs_mknod (g, mode, devmajor, devminor, path));
+}
+
+/* libguestfs's lstatnslist takes at most this many names per call (its
+ * reply must fit in one protocol message).
+ */
+#define LSTATNSLIST_MAX 1000
+
+static int
+readdir_ (gk_h *h, const char *dir, unsigned flags,
+          struct gk_dirent **ents_rtn, size_t *n_rtn)
+{
+  guestfs_h *g;
+  struct guestfs_dirent_list *dl;
+  struct gk_dirent *ents;
+  size_t i, n = 0;
+
+  if ((g = launched (h)) == NULL)
+    return -1;
+  dl = guestfs_readdir (g, dir);
+  if (dl == NULL) {
+    copy_error (h, g, NULL);
+    return -1;
+  }
+  ents = calloc (dl->len > 0 ? dl->len : 1, sizeof *ents);
+  if (ents == NULL) {
+    perrorf (h, "readdir");
+    guestfs_free_dirent_list (dl);
+    return -1;
+  }
+  for (i = 0; i < dl->len; ++i) {
+    const char *name = dl->val[i].name;
+
+    if (strcmp (name, ".") == 0 || strcmp (name, "..") == 0)
+      continue;
+    ents[n].name = strdup (name);
+    if (ents[n].name == NULL) {
+      perrorf (h, "readdir");
+      gk_free_dirents (ents, n);
+      guestfs_free_dirent_list (dl);
+      return -1;
+    }
+    ents[n].type = dl->val[i].ftyp;
+    ents[n].ino = dl->val[i].ino;
+    n++;
+  }
+  guestfs_free_dirent_list (dl);
+
+  if (flags & GK_READDIR_STAT) {
+    size_t start, j;
+
+    for (start = 0; start < n; start += LSTATNSLIST_MAX) {
+      size_t m = n - start < LSTATNSLIST_MAX ? n - start : LSTATNSLIST_MAX;
+      CLEANUP_FREE char **names = malloc ((m + 1) * sizeof *names);
+      struct guestfs_statns_list *sl;
+
+      if (names == NULL) {
+        perrorf (h, "readdir");
+        gk_free_dirents (ents, n);
+        return -1;
+      }
+      for (j = 0; j < m; ++j)
+        names[j] = ents[start + j].name;
+      names[m] = NULL;
+      sl = guestfs_lstatnslist (g, dir, names);
+      if (sl == NULL || sl->len != m) {
+        if (sl == NULL)
+          copy_error (h, g, NULL);
+        else {
+          error (h, "lstatnslist: %s: wrong number of results", dir);
+          guestfs_free_statns_list (sl);
+        }
+        gk_free_dirents (ents, n);
+        return -1;
+      }
+      /* An entry that went away meanwhile has st_ino -1. */
+      for (j = 0; j < m; ++j)
+        statns_to_gk (&sl->val[j], &ents[start + j].st);
+      guestfs_free_statns_list (sl);
+    }
+  }
+  *ents_rtn = ents;
+  *n_rtn = n;
+  return 0;
+}
+
+static int
+lgetxattrs_ (gk_h *h, const char *path, struct gk_xattr **xattrs_rtn,
+             size_t *n_rtn)
+{
+  guestfs_h *g;
+  struct guestfs_xattr_list *xl;
+  struct gk_xattr *xs;
+  size_t i;
+
+  if ((g = launched (h)) == NULL)
+    return -1;
+  xl = guestfs_lgetxattrs (g, path);
+  if (xl == NULL) {
+    copy_error (h, g, NULL);
+    return -1;
+  }
+  xs = calloc (xl->len > 0 ? xl->len : 1, sizeof *xs);
+  if (xs == NULL) {
+    perrorf (h, "lgetxattrs");
+    guestfs_free_xattr_list (xl);
+    return -1;
+  }
+  for (i = 0; i < xl->len; ++i) {
+    xs[i].name = strdup (xl->val[i].attrname);
+    xs[i].value = malloc (xl->val[i].attrval_len + 1);
+    if (xs[i].name == NULL || xs[i].value == NULL) {
+      perrorf (h, "lgetxattrs");
+      gk_free_xattrs (xs, i + 1);
+      guestfs_free_xattr_list (xl);
+      return -1;
+    }
+    memcpy (xs[i].value, xl->val[i].attrval, xl->val[i].attrval_len);
+    xs[i].value[xl->val[i].attrval_len] = '\0';
+    xs[i].value_len = xl->val[i].attrval_len;
+  }
+  *xattrs_rtn = xs;
+  *n_rtn = xl->len;
+  guestfs_free_xattr_list (xl);
+  return 0;
+}
+
+static int
+lsetxattr_ (gk_h *h, const char *name, const void *value, size_t value_len,
+            const char *path)
+{
+  CALL (int, -1, guestfs_lsetxattr (g, name, value, value_len, path));
+}
+
+static int
+lremovexattr_ (gk_h *h, const char *name, const char *path)
+{
+  CALL (int, -1, guestfs_lremovexattr (g, name, path));
+}
+
 extern const struct gk_appliance_module guestkit_module;
 const struct gk_appliance_module guestkit_module = {
   .hdr = GK_MODULE_HEADER (struct gk_appliance_module, "appliance"),
@@ -1472,4 +1682,16 @@ const struct gk_appliance_module guestkit_module = {
   .feature_available = feature_available,
   .inspect_get_drive_mappings = inspect_get_drive_mappings,
   .case_sensitive_path = case_sensitive_path,
+  .pread = pread_,
+  .pwrite = pwrite_,
+  .truncate = truncate_,
+  .utimens = utimens_,
+  .rename = rename_,
+  .ln = ln_,
+  .lchown = lchown_,
+  .mknod = mknod_,
+  .readdir = readdir_,
+  .lgetxattrs = lgetxattrs_,
+  .lsetxattr = lsetxattr_,
+  .lremovexattr = lremovexattr_,
 };

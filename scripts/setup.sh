@@ -10,6 +10,7 @@ packages=(
   libreadline-dev  # guestfish's prompt
   libtirpc-dev     # the sanitizer build links it (configure.ac)
   tmux             # guestfish's terminal test
+  libfuse3-dev fuse3  # guestmount (the library's mount-local) and fusermount3
   libext2fs-dev    # the native engine's ext2/3/4 file reader (read-only guestmount)
   zlib1g-dev   # the native engine's GPT and LVM CRCs, qcow2 compressed clusters
   # the native engine: zstd-compressed qcow2 clusters, other formats via qemu-nbd
