@@ -50,7 +50,7 @@ check_tool () {
       done < "$d/ref.out"
     done
   else
-    echo "note: /usr/bin/$tool is not installed: not compared"
+    fail "/usr/bin/$tool is not installed (scripts/setup.sh installs it)"
   fi
 
   echo "ok: $tool: $n options documented and in --help"

@@ -11,6 +11,7 @@ packages=(
   libtirpc-dev     # the sanitizer build links it (configure.ac)
   tmux             # guestfish's terminal test
   libfuse3-dev fuse3  # guestmount (the library's mount-local) and fusermount3
+  guestmount       # the reference guestmount/guestunmount (fuse/ tests, bench/fuse.sh)
   libext2fs-dev    # the native engine's ext2/3/4 file reader (read-only guestmount)
   zlib1g-dev   # the native engine's GPT and LVM CRCs, qcow2 compressed clusters
   # the native engine: zstd-compressed qcow2 clusters, other formats via qemu-nbd
