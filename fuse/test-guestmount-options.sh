@@ -313,5 +313,32 @@ if [ -s "$d/nofork.err2" ]; then
 fi
 echo "ok: --no-fork --fd ($ms ms), SIGTERM unmounts, exit $rc${vg:+ (valgrind clean)}"
 
+# --- --vol POOL/VOLUME: a guestkit dir pool's volume (native) -----------
+
+export GUESTKIT_STATE_DIR="$d/state"
+"$run" guestkit pool-define-as gmpool dir --target "$d/pool" > /dev/null
+"$run" guestkit pool-start gmpool --build > /dev/null
+cp "$img" "$d/pool/vol.img"
+"$run" guestkit pool-refresh gmpool > /dev/null
+mkdir "$d/mnt3"
+gm --ro --vol gmpool/vol.img -m /dev/sda --pid-file "$d/vol.pid" "$d/mnt3"
+if [ "$(cat "$d/ours.rc")" = 0 ]; then
+  pid="$(cat "$d/vol.pid")"
+  pids+=("$pid")
+  check_tree "$d/mnt3" "--vol mount"
+  ours guestunmount "$d/mnt3" 2> "$d/gu.err" || bad "--vol: guestunmount: $(cat "$d/gu.err")"
+  for i in $(seq 1 300); do gone "$pid" && break; sleep 0.1; done
+  gone "$pid" || bad "--vol: guestmount $pid still runs after guestunmount"
+  [ -z "$(mount_of "$d/mnt3")" ] || bad "--vol: still mounted after guestunmount"
+  echo "ok: --vol mount"
+else
+  bad "--vol mount: $(cat "$d/ours.err")"
+fi
+expect_error "--vol with a path trick" "guestmount: volume name ‘../x’ contains ‘..’" \
+  --ro --vol gmpool/../x -m /dev/sda "$d/mnt3"
+expect_error "--vol of a missing volume" \
+  "guestmount: no volume called ‘nosuch.img’ in pool ‘gmpool’" \
+  --ro --vol gmpool/nosuch.img -m /dev/sda "$d/mnt3"
+
 [ "$failures" = 0 ] || fail "$failures check(s) failed"
 echo "ok: guestmount options"
