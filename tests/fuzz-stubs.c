@@ -14,3 +14,8 @@ void
 gk_int_free_drive (struct drive *drv)
 {
 }
+
+void
+gk_int_mount_local_free (gk_h *h)
+{
+}
