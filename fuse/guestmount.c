@@ -433,7 +433,7 @@ main (int argc, char *argv[])
   int blocksize = 0, c, option_index, dir_cache_timeout = -1;
   int pipe_fd = -1, ready_fd = -1, r;
   bool inspector = false, do_fork = true, debug_calls = false;
-  bool verbose = false, trace = false, no_sync = false;
+  bool no_sync = false;
   bool format_consumed = true, blocksize_consumed = true;
   CLEANUP_FREE char *abs_pid_file = NULL;
   const char *mountpoint;
@@ -574,14 +574,12 @@ main (int argc, char *argv[])
       read_only = false;
       break;
     case 'v':
-      verbose = true;
       gk_set_verbose (h, 1);
       break;
     case 'V':
       printf ("%s %s\n", progname, gk_version ());
       exit (EXIT_SUCCESS);
     case 'x':
-      trace = true;
       debug_calls = true;
       do_fork = false;
       gk_set_trace (h, 1);
@@ -628,8 +626,6 @@ main (int argc, char *argv[])
       error (EXIT_FAILURE, errno, "--pid-file %s", pid_file);
     pid_file = abs_pid_file;
   }
-  (void) verbose;
-  (void) trace;
 
   if (do_fork)
     ready_fd = fork_and_wait ();

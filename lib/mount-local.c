@@ -997,6 +997,20 @@ appliance_xattrs (struct gk_mount_local *ml, const char *path,
   return 0;
 }
 
+/* A getxattr or listxattr reply: the length when size is 0 (the caller
+ * asks how much room it needs), else the data copied into buf.
+ */
+static int
+xattr_reply (void *buf, size_t size, const void *data, size_t len)
+{
+  if (size == 0)
+    return len;
+  if (len > size)
+    return -ERANGE;
+  memcpy (buf, data, len);
+  return len;
+}
+
 static int
 ml_getxattr (const char *path, const char *name, char *value, size_t size)
 {
@@ -1011,14 +1025,7 @@ ml_getxattr (const char *path, const char *name, char *value, size_t size)
     size_t len;
 
     r = gk_int_ml_native_getxattr (ml->native, path, name, &v, &len);
-    if (r < 0)
-      return r;
-    if (size == 0)
-      return len;
-    if (len > size)
-      return -ERANGE;
-    memcpy (value, v, len);
-    return len;
+    return r < 0 ? r : xattr_reply (value, size, v, len);
   }
 
   pthread_mutex_lock (&ml->cache_lock);
@@ -1028,13 +1035,8 @@ ml_getxattr (const char *path, const char *name, char *value, size_t size)
     for (i = 0; i < e->nxattrs; ++i) {
       if (strcmp (e->xattrs[i].name, name) != 0)
         continue;
-      r = e->xattrs[i].value_len;
-      if (size > 0) {
-        if ((size_t) r > size)
-          r = -ERANGE;
-        else
-          memcpy (value, e->xattrs[i].value, r);
-      }
+      r = xattr_reply (value, size, e->xattrs[i].value,
+                       e->xattrs[i].value_len);
       break;
     }
   }
@@ -1057,14 +1059,7 @@ ml_listxattr (const char *path, char *list, size_t size)
     CLEANUP_FREE char *names = NULL;
 
     r = gk_int_ml_native_listxattr (ml->native, path, &names, &len);
-    if (r < 0)
-      return r;
-    if (size == 0)
-      return len;
-    if (len > size)
-      return -ERANGE;
-    memcpy (list, names, len);
-    return len;
+    return r < 0 ? r : xattr_reply (list, size, names, len);
   }
 
   pthread_mutex_lock (&ml->cache_lock);
