@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <inttypes.h>
 #include <errno.h>
+#include <sys/stat.h>
 
 #include "internal.h"
 #include "modules.h"
@@ -29,6 +30,12 @@ appliance_module (gk_h *h)
   m = gk_int_module_get (h, "appliance", sizeof (struct gk_appliance_module));
   if (m)
     __atomic_store_n (&loaded_module, m, __ATOMIC_RELEASE);
+  /* A call the native file API does not serve: the filesystems mounted
+   * natively go into the appliance first (lib/files-native.c).
+   */
+  if (m && h->nfiles &&
+      gk_int_files_native_to_appliance (h, m->mount_ro) == -1)
+    return NULL;
   return m;
 }
 
@@ -186,6 +193,12 @@ gk_mount_ro (gk_h *h, const char *mountable, const char *mountpoint)
   const struct gk_appliance_module *m;
 
   trace (h, "gk_mount_ro \"%s\" \"%s\"", mountable, mountpoint);
+  NOT_NULL_OR_RETURN ("mount_ro", mountable, -1);
+  NOT_NULL_OR_RETURN ("mount_ro", mountpoint, -1);
+  switch (gk_int_files_native_mount (h, mountable, mountpoint)) {
+  case 0: return 0;
+  case -1: return -1;
+  }
   MODULE_OR_RETURN (m, -1);
   return m->mount_ro (h, mountable, mountpoint);
 }
@@ -196,6 +209,10 @@ gk_umount_all (gk_h *h)
   const struct gk_appliance_module *m;
 
   trace (h, "gk_umount_all");
+  if (h->nfiles && h->appliance == NULL) {
+    gk_int_files_native_free (h);
+    return 0;
+  }
   MODULE_OR_RETURN (m, -1);
   return m->umount_all (h);
 }
@@ -597,6 +614,8 @@ gk_ls (gk_h *h, const char *dir)
 
   trace (h, "gk_ls \"%s\"", dir);
   NOT_NULL_OR_RETURN ("ls", dir, NULL);
+  if (h->nfiles)
+    return gk_int_files_native_ls (h, dir);
   MODULE_OR_RETURN (m, NULL);
   return m->ls (h, dir);
 }
@@ -619,6 +638,8 @@ gk_read_file (gk_h *h, const char *path, size_t *size_rtn)
 
   trace (h, "gk_read_file \"%s\"", path);
   NOT_NULL_OR_RETURN ("read_file", path, NULL);
+  if (h->nfiles)
+    return gk_int_files_native_read_file (h, path, size_rtn);
   MODULE_OR_RETURN (m, NULL);
   return m->read_file (h, path, size_rtn);
 }
@@ -748,6 +769,8 @@ gk_readlink (gk_h *h, const char *path)
 
   trace (h, "gk_readlink \"%s\"", path);
   NOT_NULL_OR_RETURN ("readlink", path, NULL);
+  if (h->nfiles)
+    return gk_int_files_native_readlink (h, path);
   MODULE_OR_RETURN (m, NULL);
   return m->readlink (h, path);
 }
@@ -793,6 +816,8 @@ gk_stat (gk_h *h, const char *path, struct gk_stat *ret, unsigned flags)
   trace (h, "gk_stat \"%s\" %u", path, flags);
   NOT_NULL_OR_RETURN ("stat", path, -1);
   NOT_NULL_OR_RETURN ("stat", ret, -1);
+  if (h->nfiles)
+    return gk_int_files_native_stat (h, path, ret, flags);
   MODULE_OR_RETURN (m, -1);
   return m->stat (h, path, ret, flags);
 }
@@ -804,6 +829,8 @@ gk_is_file (gk_h *h, const char *path, unsigned flags)
 
   trace (h, "gk_is_file \"%s\" %u", path, flags);
   NOT_NULL_OR_RETURN ("is_file", path, -1);
+  if (h->nfiles)
+    return gk_int_files_native_is (h, path, flags, S_IFREG);
   MODULE_OR_RETURN (m, -1);
   return m->is_file (h, path, flags);
 }
@@ -815,6 +842,8 @@ gk_is_dir (gk_h *h, const char *path, unsigned flags)
 
   trace (h, "gk_is_dir \"%s\" %u", path, flags);
   NOT_NULL_OR_RETURN ("is_dir", path, -1);
+  if (h->nfiles)
+    return gk_int_files_native_is (h, path, flags, S_IFDIR);
   MODULE_OR_RETURN (m, -1);
   return m->is_dir (h, path, flags);
 }
@@ -826,6 +855,8 @@ gk_exists (gk_h *h, const char *path)
 
   trace (h, "gk_exists \"%s\"", path);
   NOT_NULL_OR_RETURN ("exists", path, -1);
+  if (h->nfiles)
+    return gk_int_files_native_is (h, path, 0, 0);
   MODULE_OR_RETURN (m, -1);
   return m->exists (h, path);
 }
@@ -919,6 +950,8 @@ gk_download (gk_h *h, const char *path, int fd)
   trace (h, "gk_download \"%s\" %d", path, fd);
   NOT_NULL_OR_RETURN ("download", path, -1);
   FD_OR_RETURN ("download", fd, -1);
+  if (h->nfiles)
+    return gk_int_files_native_download (h, path, fd);
   MODULE_OR_RETURN (m, -1);
   return m->download (h, path, fd);
 }
@@ -1095,6 +1128,8 @@ gk_readdir (gk_h *h, const char *dir, unsigned flags,
   NOT_NULL_OR_RETURN ("readdir", dir, -1);
   NOT_NULL_OR_RETURN ("readdir", ents_rtn, -1);
   NOT_NULL_OR_RETURN ("readdir", n_rtn, -1);
+  if (h->nfiles)
+    return gk_int_files_native_readdir (h, dir, flags, ents_rtn, n_rtn);
   MODULE_OR_RETURN (m, -1);
   return m->readdir (h, dir, flags, ents_rtn, n_rtn);
 }

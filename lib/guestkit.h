@@ -583,6 +583,160 @@ struct gk_clone_params {
 };
 extern char *gk_clone_domain_xml (gk_h *h, const struct gk_clone_params *p);
 extern char *gk_clone_domain (gk_h *h, const struct gk_clone_params *p);
+/* Block-level access for backup tools (guestkit(3), "BLOCK-LEVEL ACCESS").
+ *
+ * A gk_disk is one guest-visible disk: a file (raw, qcow2 with its
+ * backing chain, any format qemu reads), a pool volume, an NBD/iSCSI/RBD
+ * URI, or a disk of a libvirt domain.  It belongs to the handle it was
+ * opened with; use one handle per thread.
+ */
+typedef struct gk_disk gk_disk;
+
+#define GK_DISK_READWRITE 1     /* open for writing (restore targets) */
+#define GK_DISK_QUIESCE   2     /* running domains: freeze the guest's
+                                 * filesystems (guest agent) while the
+                                 * backup job starts */
+
+extern gk_disk *gk_disk_open (gk_h *h, const char *path_or_uri,
+                              const char *format, unsigned flags);
+extern gk_disk *gk_disk_open_volume (gk_h *h, const char *pool,
+                                     const char *name, unsigned flags);
+/* Every disk (not cdroms or floppies) of a libvirt domain.  Shut off: the
+ * disks as files and volumes.  Running: a libvirt backup job (pull mode)
+ * that exposes a point-in-time view of every disk until the disks are
+ * closed; with a checkpoint (libvirt checkpoints, qcow2 disks only) named
+ * new_checkpoint, and changes since the checkpoint since.
+ */
+extern int gk_disk_open_domain (gk_h *h, const char *name,
+                                const char *libvirt_uri,
+                                const char *since,
+                                const char *new_checkpoint, unsigned flags,
+                                gk_disk ***disks_rtn, size_t *n_rtn);
+extern void gk_disk_close (gk_disk *d);
+/* Closes every disk, then frees the array (from gk_disk_open_domain). */
+extern void gk_disk_close_all (gk_disk **disks, size_t n);
+
+extern uint64_t gk_disk_get_size (gk_disk *d);
+/* The disk's name: its target ("vda") for a domain's disk, else the path
+ * or the POOL/VOLUME it was opened with.
+ */
+extern const char *gk_disk_get_name (gk_disk *d);
+/* Where its data lives (a path or URI), and its format. */
+extern const char *gk_disk_get_source (gk_disk *d);
+extern const char *gk_disk_get_format (gk_disk *d);
+
+/* Extents. */
+#define GK_EXTENT_DATA 0        /* data */
+#define GK_EXTENT_ZERO 1        /* allocated, reads as zeros */
+#define GK_EXTENT_HOLE 2        /* not allocated, reads as zeros */
+/* Called with consecutive extents in order; non-zero stops the walk and
+ * is returned by the caller.
+ */
+typedef int (*gk_extent_cb) (void *opaque, uint64_t offset, uint64_t length,
+                             unsigned type);
+extern int gk_disk_extents (gk_disk *d, uint64_t offset, uint64_t length,
+                            gk_extent_cb cb, void *opaque);
+extern int gk_disk_pread (gk_disk *d, void *buf, size_t count,
+                          uint64_t offset);
+extern int gk_disk_pwrite (gk_disk *d, const void *buf, size_t count,
+                           uint64_t offset);
+/* Make a range read as zeros (punching holes where the storage can). */
+extern int gk_disk_zero (gk_disk *d, uint64_t offset, uint64_t length);
+extern int gk_disk_flush (gk_disk *d);
+
+/* Reads as a stream of extents: cb gets each data extent with its bytes
+ * (in pieces of at most GK_DISK_READ_MAX) and each zero or hole extent
+ * with data NULL.  With since, only what changed since that checkpoint
+ * (gk_disk_changed_extents) is reported; the rest is not mentioned.
+ */
+#define GK_DISK_READ_MAX (4 * 1024 * 1024)
+typedef int (*gk_data_cb) (void *opaque, uint64_t offset, uint64_t length,
+                           unsigned type, const void *data);
+extern int gk_disk_read_extents (gk_disk *d, uint64_t offset,
+                                 uint64_t length, const char *since,
+                                 gk_data_cb cb, void *opaque);
+
+/* Checkpoints ("points" to take changes from): qcow2 persistent dirty
+ * bitmaps (shut-off disks), rbd snapshots, libvirt checkpoints (running
+ * domains).  Fails with ENOTSUP where the source keeps none (raw files,
+ * iSCSI LUNs).  Creating one pins later reads to it where the source can
+ * (rbd: reads come from the snapshot).
+ */
+extern int gk_disk_checkpoint_create (gk_disk *d, const char *name);
+extern int gk_disk_checkpoint_delete (gk_disk *d, const char *name);
+extern char **gk_disk_checkpoint_list (gk_disk *d);
+/* The extents written since the checkpoint: only GK_EXTENT_DATA ranges
+ * are reported (changed; read them to see their new contents).
+ */
+extern int gk_disk_changed_extents (gk_disk *d, const char *since,
+                                    uint64_t offset, uint64_t length,
+                                    gk_extent_cb cb, void *opaque);
+/* Progress of gk_disk_read_extents in bytes of the range; a non-zero
+ * return from cb cancels it (ECANCELED), as does gk_user_cancel.
+ */
+extern void gk_disk_set_progress_callback (gk_disk *d, gk_progress_cb cb,
+                                           void *opaque);
+
+/* Backups (guestkit(3), "BACKUPS"; guestkit-backup(1)).  A backup
+ * directory holds a chain: a full backup, then incremental ones, each in
+ * a subdirectory named by its ID with a manifest.json, one image per disk
+ * (a full backup: qcow2 or raw; an incremental one: a qcow2 overlay of
+ * the previous backup's image) and each disk's block checksums.
+ */
+struct gk_backup_params {
+  /* The source: a domain, a pool volume, or a file. */
+  const char *domain;
+  const char *libvirt_uri;      /* NULL: the default */
+  const char *pool;
+  const char *volume;
+  const char *file;
+  const char *file_format;      /* NULL: probed (read-only) */
+  const char *dir;              /* the backup directory */
+  const char *out_format;       /* full backups: "qcow2" (NULL) or "raw" */
+  unsigned flags;               /* GK_BACKUP_* */
+  gk_progress_cb progress;      /* bytes of the current disk */
+  void *progress_opaque;
+  /* Called before each disk with its name and size. */
+  void (*disk_start) (void *opaque, const char *disk, uint64_t size);
+};
+#define GK_BACKUP_QUIESCE 1     /* freeze a running guest's filesystems */
+/* Returns the new backup's ID (the caller frees it). */
+extern char *gk_backup_full (gk_h *h, const struct gk_backup_params *p);
+extern char *gk_backup_inc (gk_h *h, const struct gk_backup_params *p);
+/* The IDs of the directory's backups, oldest first (NULL-terminated). */
+extern char **gk_backup_list (gk_h *h, const char *dir);
+/* The manifest (JSON) of a backup; id NULL: the latest. */
+extern char *gk_backup_get_manifest (gk_h *h, const char *dir,
+                                     const char *id);
+/* Rebuild a disk as it was at backup id (NULL: the latest) into a new
+ * file (out_format "raw" or "qcow2"), or into a new volume of a pool.
+ * disk may be NULL when the backup has one disk.  Nothing is left behind
+ * on failure.
+ */
+struct gk_restore_params {
+  const char *dir;
+  const char *id;
+  const char *disk;
+  const char *out_file;
+  const char *out_format;       /* NULL: raw */
+  const char *pool;             /* or: a new volume in this pool */
+  const char *volume;
+  gk_progress_cb progress;
+  void *progress_opaque;
+};
+extern int gk_backup_restore (gk_h *h, const struct gk_restore_params *p);
+/* Re-read every disk of backup id (NULL: the latest) through its chain and
+ * compare with the recorded checksums.  0: all equal; -1: an error or a
+ * mismatch (the error names the disk and the first bad block).
+ */
+extern int gk_backup_verify (gk_h *h, const char *dir, const char *id,
+                             gk_progress_cb cb, void *opaque);
+/* Add a disk of backup id (NULL: latest) as a read-only drive of h, for
+ * file-level access (gk_ls, gk_cat, gk_mount_local, ...).
+ */
+extern int gk_backup_add_drive (gk_h *h, const char *dir, const char *id,
+                                const char *disk);
+
 /* Async-signal-safe: make the running long operation fail and undo. */
 extern void gk_user_cancel (gk_h *h);
 

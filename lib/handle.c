@@ -96,6 +96,7 @@ gk_close (gk_h *h)
     return;
   trace (h, "gk_close");
   gk_int_mount_local_free (h);
+  gk_int_files_native_free (h);
   gk_int_appliance_free (h);
   for (i = 0; i < h->drives.len; ++i)
     gk_int_free_drive (&h->drives.ptr[i]);

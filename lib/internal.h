@@ -68,6 +68,7 @@ struct gk_h {
 
   char *state_dir;               /* pools: NULL until first needed */
   struct gk_mount_local *ml;     /* mount-local: NULL until first used */
+  struct ml_native *nfiles;      /* native gk_mount_ro mounts (files-native.c) */
 
   /* gk_user_cancel (from a signal handler): fail the current long
    * operation, which then undoes what it did.
@@ -98,6 +99,31 @@ extern void gk_int_warning (gk_h *h, const char *fs, ...)
 #define debug(h, ...) gk_int_debug ((h), __VA_ARGS__)
 #define trace(h, ...) gk_int_trace ((h), __VA_ARGS__)
 #define warning(h, ...) gk_int_warning ((h), __VA_ARGS__)
+
+/* files-native.c: the file-level API without the appliance.  mount: 0
+ * mounted natively, 1 not (use the appliance), -1 error.
+ */
+struct ml_native;
+extern int gk_int_files_native_mount (gk_h *h, const char *mountable,
+                                      const char *mountpoint);
+extern int gk_int_files_native_to_appliance (gk_h *h,
+                                             int (*mount_ro) (gk_h *,
+                                                              const char *,
+                                                              const char *));
+extern void gk_int_files_native_free (gk_h *h);
+extern int gk_int_files_native_stat (gk_h *h, const char *path,
+                                     struct gk_stat *ret, unsigned flags);
+extern int gk_int_files_native_is (gk_h *h, const char *path, unsigned flags,
+                                   mode_t type);
+extern char *gk_int_files_native_readlink (gk_h *h, const char *path);
+extern int gk_int_files_native_readdir (gk_h *h, const char *dir,
+                                        unsigned flags,
+                                        struct gk_dirent **ents_rtn,
+                                        size_t *n_rtn);
+extern char **gk_int_files_native_ls (gk_h *h, const char *dir);
+extern int gk_int_files_native_download (gk_h *h, const char *path, int fd);
+extern char *gk_int_files_native_read_file (gk_h *h, const char *path,
+                                            size_t *size_rtn);
 
 /* mount-local.c */
 extern void gk_int_mount_local_free (gk_h *h);

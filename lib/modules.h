@@ -176,6 +176,15 @@ struct gk_libvirt_module {
   int (*undefine) (gk_h *h, const char *uri, const char *name);
   /* The hypervisor driver's name: "QEMU", "Test", ... */
   char *(*driver_type) (gk_h *h, const char *uri);
+  /* gk_disk_open_domain (lib/disk.c, guestkit.h): every disk of the
+   * domain as a gk_disk.  Shut off: files and volumes (gk_disk_open,
+   * gk_disk_open_volume), since and new_checkpoint unused.  Running: a
+   * libvirt pull-mode backup job (lib/disk-internal.h has the ops).
+   */
+  int (*disk_open_domain) (gk_h *h, const char *name, const char *uri,
+                           const char *since, const char *new_checkpoint,
+                           unsigned flags, gk_disk ***disks_rtn,
+                           size_t *n_rtn);
 };
 
 /* pool-rbd.so, pool-iscsi.so: a storage pool backend (pools/registry.c

@@ -13,6 +13,7 @@
 
 #include "internal.h"
 #include "pool-internal.h"
+#include "disk-internal.h"
 
 void
 gk_int_free_vol_state (struct vol_state *st)
@@ -590,4 +591,71 @@ gk_add_volume (gk_h *h, const char *pool, const char *name, unsigned flags)
                     flags);
   gk_free_vol_info (info);
   return r;
+}
+
+struct disk_arg {
+  const char *name;
+  unsigned flags;
+  struct gk_disk_source src;
+};
+
+static int
+disk_op (gk_h *h, const char *pool, struct pool_def *def,
+         const struct pool_backend *b, void *arg)
+{
+  struct disk_arg *a = arg;
+  struct vol_state st = { 0 };
+  int r;
+
+  if (need_vol (h, pool, def, b, a->name) == -1)
+    return -1;
+  if (b->size > offsetof (struct pool_backend, vol_open_disk) &&
+      b->vol_open_disk)
+    return b->vol_open_disk (h, def, a->name, a->flags, &a->src);
+  if (b->vol_info (h, def, a->name, &st) == -1)
+    return -1;
+  if (st.path == NULL || st.path[0] != '/') {
+    gk_int_free_vol_state (&st);
+    return not_supported (h, def, "block-level access");
+  }
+  /* The recorded format, never a probe (CVE-2010-3851). */
+  r = gk_int_disk_open_file (h, st.path, st.format ? st.format : "raw",
+                             a->flags, &a->src);
+  gk_int_free_vol_state (&st);
+  return r;
+}
+
+gk_disk *
+gk_disk_open_volume (gk_h *h, const char *pool, const char *name,
+                     unsigned flags)
+{
+  struct disk_arg a = { .name = name, .flags = flags };
+  CLEANUP_FREE char *label = NULL;
+  CLEANUP_FREE char *format = NULL;
+  struct gk_vol_info *info;
+
+  trace (h, "gk_disk_open_volume %s %s %u", pool, name, flags);
+  if (flags & ~(GK_DISK_READWRITE | GK_DISK_QUIESCE)) {
+    error_errno (h, EINVAL, "gk_disk_open_volume: unknown flags 0x%x", flags);
+    return NULL;
+  }
+  info = gk_vol_get_info (h, pool, name);
+  if (info == NULL)
+    return NULL;
+  if (asprintf (&label, "%s/%s", pool, name) == -1 ||
+      (info->format && (format = strdup (info->format)) == NULL)) {
+    perrorf (h, "%s/%s", pool, name);
+    gk_free_vol_info (info);
+    return NULL;
+  }
+  if (gk_int_with_pool (h, pool, disk_op, &a) == -1) {
+    gk_free_vol_info (info);
+    return NULL;
+  }
+  {
+    gk_disk *d = gk_int_disk_new (h, &a.src, label, info->path,
+                                  format ? format : "raw", flags);
+    gk_free_vol_info (info);
+    return d;
+  }
 }

@@ -37,6 +37,7 @@
 #define GK_TMP_PREFIX ".gk-tmp-"
 
 struct pool_def;                /* lib/pool-xml.h */
+struct gk_disk_source;          /* lib/disk-internal.h */
 struct vol_def;
 
 /* What a volume looks like, filled by vol_info / vol_list. */
@@ -104,6 +105,15 @@ struct pool_backend {
    * overwritten entirely, and is undefined after a failed clone.
    */
   bool clone_into_existing;
+
+  /* Block-level access to a volume (gk_disk_open_volume, for backup
+   * tools; lib/disk-internal.h has the ops).  flags: GK_DISK_READWRITE.
+   * NULL: the library opens vol_info's path as a local image with the
+   * recorded format (dir and lvm volumes).
+   */
+  int (*vol_open_disk) (gk_h *h, const struct pool_def *def,
+                        const char *name, unsigned flags,
+                        struct gk_disk_source *src);
 };
 
 /* pools/registry.c.  Is the type one of ours (no module is loaded)? */

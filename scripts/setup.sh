@@ -16,6 +16,9 @@ packages=(
   zlib1g-dev   # the native engine's GPT and LVM CRCs, qcow2 compressed clusters
   # the native engine: zstd-compressed qcow2 clusters, other formats via qemu-nbd
   libzstd-dev libnbd-dev
+  # backups (lib/backup.c): block checksums (SHA-256); virtnbdbackup and
+  # qemu's guest agent for bench/backup.sh and the running-domain tests
+  libssl-dev virtnbdbackup qemu-guest-agent
   # the iscsi pool backend (libiscsi) and its tests (tgt, iscsi-ls)
   libiscsi-dev libiscsi-bin tgt
   # the lvm pool backend (lvm2 JSON reports)
@@ -23,6 +26,7 @@ packages=(
   # run time: the appliance (libguestfs needs a host kernel to build it) and qemu
   libguestfs-tools guestfs-tools libguestfs-xfs linux-image-amd64
   qemu-utils qemu-system-x86
+  qemu-block-extra  # qemu's rbd and iscsi drivers (running domains on rbd volumes)
   # the reference tools and the test libvirtd (with the storage drivers for
   # the rbd and iscsi-direct pool types: the virsh interop tests define them)
   libvirt-daemon-system libvirt-clients virtinst swtpm swtpm-tools  # virt-manager's virt-clone; TPM domains

@@ -19,3 +19,8 @@ void
 gk_int_mount_local_free (gk_h *h)
 {
 }
+
+void
+gk_int_files_native_free (gk_h *h)
+{
+}

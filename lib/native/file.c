@@ -49,6 +49,70 @@ file_pread (gk_h *h, void *opaque, void *buf, size_t count, uint64_t offset)
   return 0;
 }
 
+/* The allocation map of a regular file: its holes (SEEK_DATA and
+ * SEEK_HOLE), clipped to the reader's size (a file that grew since it
+ * was opened shows no more than it had then).
+ */
+static int
+file_extents (gk_h *h, void *opaque, uint64_t offset, uint64_t length,
+              gk_reader_extent_cb cb, void *cbdata)
+{
+  struct file *f = opaque;
+  uint64_t end = offset + length;
+  int ret;
+
+  while (offset < end) {
+    off_t data, hole;
+
+    data = lseek (f->fd, offset, SEEK_DATA);
+    if (data == -1) {
+      if (errno == ENXIO)
+        /* No data from offset to the end of the file: a hole to its end
+         * (a file that shrank fails on reading, not here).
+         */
+        data = end;
+      else if (errno == EINVAL || errno == EOPNOTSUPP)
+        /* SEEK_DATA not supported here: all data. */
+        return cb (cbdata, offset, end - offset, GK_READER_DATA);
+      else {
+        perrorf (h, "%s: lseek SEEK_DATA at %" PRIu64, f->path, offset);
+        return -1;
+      }
+    }
+    if ((uint64_t) data < offset) {
+      /* No filesystem does this; do not loop forever if one does. */
+      return cb (cbdata, offset, end - offset, GK_READER_DATA);
+    }
+    if ((uint64_t) data > offset) {
+      uint64_t n = (uint64_t) data < end ? (uint64_t) data - offset
+        : end - offset;
+
+      ret = cb (cbdata, offset, n, GK_READER_HOLE);
+      if (ret != 0)
+        return ret;
+      offset += n;
+      continue;
+    }
+
+    hole = lseek (f->fd, offset, SEEK_HOLE);
+    if (hole == -1) {
+      if (errno != ENXIO) {
+        perrorf (h, "%s: lseek SEEK_HOLE at %" PRIu64, f->path, offset);
+        return -1;
+      }
+      /* The file shrank between the two calls: let reading tell. */
+      hole = end;
+    }
+    if ((uint64_t) hole <= offset || (uint64_t) hole > end)
+      hole = end;
+    ret = cb (cbdata, offset, hole - offset, GK_READER_DATA);
+    if (ret != 0)
+      return ret;
+    offset = hole;
+  }
+  return 0;
+}
+
 static void
 file_close (void *opaque)
 {
@@ -104,6 +168,8 @@ gk_reader_open_file (gk_h *h, struct gk_reader *r, const char *path)
   r->opaque = f;
   r->size = size;
   r->name = f->path;
+  /* A block device has no holes that SEEK_DATA could tell: all data. */
+  r->extents = S_ISREG (st.st_mode) ? file_extents : NULL;
   debug (h, "native: %s: opened read-only, %" PRIu64 " bytes%s",
          path, size, S_ISBLK (st.st_mode) ? " (block device)" : "");
   return 0;

@@ -33,6 +33,8 @@
 #define START_TIMEOUT_MS 30000
 /* The largest request qemu-nbd accepts is 32 MiB. */
 #define MAX_REQUEST (4 * 1024 * 1024)
+/* Block status requests: the length is 32 bits in NBD; stay aligned. */
+#define MAX_STATUS_REQUEST (UINT64_C (1) << 30)
 
 struct nbd {
   struct nbd_handle *nbd;
@@ -61,6 +63,98 @@ nbd_reader_pread (gk_h *h, void *opaque, void *buf, size_t count,
     p += len;
     count -= len;
     offset += len;
+  }
+  return 0;
+}
+
+/* One block status reply, copied out of libnbd's callback (the caller's
+ * callback runs outside libnbd): (length, flags) pairs.
+ */
+struct status {
+  uint64_t offset;              /* where the reply must start */
+  uint32_t *entries;
+  size_t nr_entries;            /* uint32_t's, so twice the extents */
+};
+
+static int
+status_reply (void *opaque, const char *metacontext, uint64_t offset,
+              uint32_t *entries, size_t nr_entries, int *error)
+{
+  struct status *st = opaque;
+  uint32_t *p;
+
+  if (strcmp (metacontext, LIBNBD_CONTEXT_BASE_ALLOCATION) != 0 ||
+      offset != st->offset || st->entries != NULL)
+    return 0;
+  p = malloc ((nr_entries ? nr_entries : 1) * sizeof *p);
+  if (p == NULL) {
+    *error = ENOMEM;
+    return -1;
+  }
+  memcpy (p, entries, nr_entries * sizeof *p);
+  st->entries = p;
+  st->nr_entries = nr_entries & ~(size_t) 1;
+  return 0;
+}
+
+/* base:allocation: a hole that reads as zeros is a hole, zeros alone are
+ * zero, the rest data (a hole that does not read as zeros is data to a
+ * reader).
+ */
+static int
+nbd_reader_extents (gk_h *h, void *opaque, uint64_t offset, uint64_t length,
+                    gk_reader_extent_cb cb, void *cbdata)
+{
+  struct nbd *n = opaque;
+  uint64_t end = offset + length;
+
+  while (offset < end) {
+    uint64_t count = end - offset < MAX_STATUS_REQUEST
+      ? end - offset : MAX_STATUS_REQUEST;
+    struct status st = { .offset = offset };
+    nbd_extent_callback callback = { .callback = status_reply,
+                                     .user_data = &st };
+    uint64_t start = offset;
+    size_t i;
+    int ret = 0;
+
+    if (nbd_block_status (n->nbd, count, offset, callback, 0) == -1) {
+      free (st.entries);
+      error_errno (h, nbd_get_errno () ? nbd_get_errno () : EIO,
+                   "%s: block status at %" PRIu64 " through qemu-nbd: %s",
+                   n->path, offset, nbd_get_error ());
+      return -1;
+    }
+    for (i = 0; i < st.nr_entries && offset < start + count; i += 2) {
+      uint64_t len = st.entries[i];
+      uint32_t flags = st.entries[i + 1];
+      unsigned type;
+
+      if (len == 0)
+        break;
+      if (len > start + count - offset)
+        len = start + count - offset;
+      if ((flags & (LIBNBD_STATE_HOLE | LIBNBD_STATE_ZERO)) ==
+          (LIBNBD_STATE_HOLE | LIBNBD_STATE_ZERO))
+        type = GK_READER_HOLE;
+      else if (flags & LIBNBD_STATE_ZERO)
+        type = GK_READER_ZERO;
+      else
+        type = GK_READER_DATA;
+      ret = cb (cbdata, offset, len, type);
+      if (ret != 0)
+        break;
+      offset += len;
+    }
+    free (st.entries);
+    if (ret != 0)
+      return ret;
+    if (offset == start) {
+      /* The server said nothing about offset: do not loop forever. */
+      error_errno (h, EIO, "%s: block status at %" PRIu64 " through "
+                   "qemu-nbd: no extent in the reply", n->path, offset);
+      return -1;
+    }
   }
   return 0;
 }
@@ -137,6 +231,7 @@ gk_reader_open_nbd (gk_h *h, struct gk_reader *r, const char *path,
   struct stat st;
   int64_t size;
   int waited, status;
+  bool map;
 
   /* Refuse what qemu-nbd would take as an option or a protocol. */
   if (strchr (format, ',') || format[0] == '-' || format[0] == '\0')
@@ -199,7 +294,11 @@ gk_reader_open_nbd (gk_h *h, struct gk_reader *r, const char *path,
     _exit (127);
   }
 
-  /* Wait for the socket (or for qemu-nbd to fail). */
+  /* Wait for qemu-nbd to listen (or to fail).  Its socket appears when
+   * it binds, a moment before it listens: until then a connection is
+   * refused, so try again.  Ask for the allocation map
+   * (gk_reader_extents); a server without it still serves the data.
+   */
   for (waited = 0; ; waited += 10) {
     pid_t pid = waitpid (n->pid, &status, WNOHANG);
 
@@ -218,8 +317,23 @@ gk_reader_open_nbd (gk_h *h, struct gk_reader *r, const char *path,
                    msg ? msg : "(no message)");
       goto err;
     }
-    if (stat (n->sock, &st) == 0 && S_ISSOCK (st.st_mode))
-      break;
+    if (stat (n->sock, &st) == 0 && S_ISSOCK (st.st_mode)) {
+      n->nbd = nbd_create ();
+      if (n->nbd == NULL ||
+          nbd_add_meta_context (n->nbd,
+                                LIBNBD_CONTEXT_BASE_ALLOCATION) == -1) {
+        error_errno (h, EIO, "%s: qemu-nbd: %s", path, nbd_get_error ());
+        goto err;
+      }
+      if (nbd_connect_unix (n->nbd, n->sock) == 0)
+        break;
+      if (nbd_get_errno () != ECONNREFUSED) {
+        error_errno (h, EIO, "%s: qemu-nbd: %s", path, nbd_get_error ());
+        goto err;
+      }
+      nbd_close (n->nbd);
+      n->nbd = NULL;
+    }
     if (waited >= START_TIMEOUT_MS) {
       error_errno (h, ETIMEDOUT, "%s: qemu-nbd did not start in %d s",
                    path, START_TIMEOUT_MS / 1000);
@@ -228,21 +342,21 @@ gk_reader_open_nbd (gk_h *h, struct gk_reader *r, const char *path,
     nanosleep (&(struct timespec) { 0, 10 * 1000 * 1000 }, NULL);
   }
 
-  n->nbd = nbd_create ();
-  if (n->nbd == NULL ||
-      nbd_connect_unix (n->nbd, n->sock) == -1 ||
-      (size = nbd_get_size (n->nbd)) == -1) {
+  if ((size = nbd_get_size (n->nbd)) == -1) {
     error_errno (h, EIO, "%s: qemu-nbd: %s", path, nbd_get_error ());
     goto err;
   }
+  map = nbd_can_meta_context (n->nbd, LIBNBD_CONTEXT_BASE_ALLOCATION) == 1;
 
   r->pread = nbd_reader_pread;
   r->close = nbd_reader_close;
   r->opaque = n;
   r->size = size;
   r->name = n->path;
-  debug (h, "native: %s: %s through qemu-nbd (pid %d), %" PRIi64 " bytes",
-         path, format, (int) n->pid, size);
+  r->extents = map ? nbd_reader_extents : NULL;  /* NULL: all data */
+  debug (h, "native: %s: %s through qemu-nbd (pid %d), %" PRIi64 " bytes%s",
+         path, format, (int) n->pid, size,
+         map ? "" : " (no allocation map)");
   return 0;
 
  err:

@@ -198,28 +198,34 @@ get_l2 (gk_h *h, struct qcow2 *q, uint64_t l2_offset)
 enum kind { UNALLOCATED, ZERO, NORMAL, COMPRESSED };
 
 /* Look up the guest offset: its kind, and for NORMAL the host offset of
- * its cluster, for COMPRESSED the L2 entry.
+ * its cluster, for COMPRESSED the L2 entry.  If run_rtn is not NULL, it
+ * is set to how many bytes from offset on have the same kind and the
+ * same entry: to the end of the L2 table's range when its L1 entry is
+ * empty, else to the end of the cluster, or of the subclusters in the
+ * same state.
  */
 static int
 lookup (gk_h *h, struct qcow2 *q, uint64_t offset, enum kind *kind,
-        uint64_t *entry_rtn)
+        uint64_t *entry_rtn, uint64_t *run_rtn)
 {
   uint64_t cluster = offset >> q->cluster_bits;
   uint64_t l1_index = cluster >> q->l2_bits;
   uint64_t l2_index = cluster & ((UINT64_C (1) << q->l2_bits) - 1);
+  uint64_t in_cluster = offset & (q->cluster_size - 1);
   uint64_t l1e, l2_offset, l2e, bitmap = 0, host;
   const uint64_t *l2;
 
-  if (l1_index >= q->l1_size) {
+  if (run_rtn)
+    *run_rtn = q->cluster_size - in_cluster;
+  if (l1_index >= q->l1_size || (q->l1[l1_index] & OFFSET_MASK) == 0) {
+    /* (The L1 table covers the virtual size: no overflow here.) */
+    if (run_rtn)
+      *run_rtn = ((l1_index + 1) << (q->cluster_bits + q->l2_bits)) - offset;
     *kind = UNALLOCATED;
     return 0;
   }
   l1e = q->l1[l1_index];
   l2_offset = l1e & OFFSET_MASK;
-  if (l2_offset == 0) {
-    *kind = UNALLOCATED;
-    return 0;
-  }
   if (l2_offset & (q->cluster_size - 1)) {
     error_errno (h, EIO, "%s: corrupt qcow2 image: L1 entry %" PRIu64
                  " points to an unaligned L2 table (offset %" PRIu64 ")",
@@ -258,7 +264,7 @@ lookup (gk_h *h, struct qcow2 *q, uint64_t offset, enum kind *kind,
   }
 
   if (q->extended_l2) {
-    unsigned sc = (offset >> q->sc_bits) & 31;
+    unsigned sc = (offset >> q->sc_bits) & 31, last;
     uint32_t alloc = bitmap & 0xffffffff, zero = bitmap >> 32;
 
     if (alloc & zero) {
@@ -279,6 +285,13 @@ lookup (gk_h *h, struct qcow2 *q, uint64_t offset, enum kind *kind,
       *kind = NORMAL;
     else
       *kind = UNALLOCATED;
+    /* The following subclusters in the same state. */
+    for (last = sc + 1; last < 32; ++last)
+      if (((zero >> last) & 1) != ((zero >> sc) & 1) ||
+          ((alloc >> last) & 1) != ((alloc >> sc) & 1))
+        break;
+    if (run_rtn)
+      *run_rtn = ((uint64_t) last << q->sc_bits) - in_cluster;
   }
   /* The zero flag wins over an allocation (a preallocated zero cluster).
    * qemu honours it in version 2 images too, and so do we.
@@ -429,7 +442,7 @@ qcow2_pread (gk_h *h, void *opaque, void *buf, size_t count, uint64_t offset)
 
     if (n > count)
       n = count;
-    if (lookup (h, q, offset, &kind, &entry) == -1)
+    if (lookup (h, q, offset, &kind, &entry, NULL) == -1)
       return -1;
     switch (kind) {
     case UNALLOCATED:
@@ -454,6 +467,118 @@ qcow2_pread (gk_h *h, void *opaque, void *buf, size_t count, uint64_t offset)
     offset += n;
   }
   return 0;
+}
+
+/* qcow2_extents: the extent not yet passed on, which the next one may
+ * extend (one call per run, not per cluster).
+ */
+struct qmap {
+  gk_reader_extent_cb cb;
+  void *cbdata;
+  uint64_t offset, length;      /* length 0: none */
+  unsigned type;
+};
+
+static int
+qmap_flush (struct qmap *m)
+{
+  uint64_t length = m->length;
+
+  m->length = 0;
+  return length ? m->cb (m->cbdata, m->offset, length, m->type) : 0;
+}
+
+static int
+qmap_extent (void *opaque, uint64_t offset, uint64_t length, unsigned type)
+{
+  struct qmap *m = opaque;
+  int ret;
+
+  if (m->length > 0 && m->type == type &&
+      m->offset + m->length == offset) {
+    m->length += length;
+    return 0;
+  }
+  ret = qmap_flush (m);
+  if (ret != 0)
+    return ret;
+  m->offset = offset;
+  m->length = length;
+  m->type = type;
+  return 0;
+}
+
+/* The map of a range the image does not allocate: the backing file's,
+ * a hole beyond its end or without one (as read_backing reads it).
+ */
+static int
+backing_extents (gk_h *h, struct qcow2 *q, uint64_t offset, uint64_t length,
+                 struct qmap *m)
+{
+  uint64_t n = 0;
+  int ret;
+
+  if (q->backing.pread && offset < q->backing.size) {
+    n = q->backing.size - offset;
+    if (n > length)
+      n = length;
+    ret = gk_reader_extents (h, &q->backing, offset, n, qmap_extent, m);
+    if (ret != 0)
+      return ret;
+  }
+  if (length > n)
+    return qmap_extent (m, offset + n, length - n, GK_READER_HOLE);
+  return 0;
+}
+
+/* Normal and compressed clusters are data, zero clusters zero, the rest
+ * is the backing file's.  Only the L2 tables are read (through the
+ * cache), never data.
+ */
+static int
+qcow2_extents (gk_h *h, void *opaque, uint64_t offset, uint64_t length,
+               gk_reader_extent_cb cb, void *cbdata)
+{
+  struct qcow2 *q = opaque;
+  struct qmap m = { .cb = cb, .cbdata = cbdata };
+  uint64_t end = offset + length;
+  uint64_t unalloc_offset = 0, unalloc_length = 0;
+  int ret;
+
+  while (offset < end) {
+    enum kind kind;
+    uint64_t entry, run;
+
+    if (lookup (h, q, offset, &kind, &entry, &run) == -1)
+      return -1;
+    if (run > end - offset)
+      run = end - offset;
+    if (kind == UNALLOCATED) {
+      /* Ask the backing file once for the whole run. */
+      if (unalloc_length == 0)
+        unalloc_offset = offset;
+      unalloc_length += run;
+    }
+    else {
+      if (unalloc_length > 0) {
+        ret = backing_extents (h, q, unalloc_offset, unalloc_length, &m);
+        if (ret != 0)
+          return ret;
+        unalloc_length = 0;
+      }
+      ret = qmap_extent (&m, offset, run,
+                         kind == ZERO ? GK_READER_ZERO : GK_READER_DATA);
+      if (ret != 0)
+        return ret;
+    }
+    offset += run;
+  }
+  if (unalloc_length > 0) {
+    ret = backing_extents (h, q, unalloc_offset, unalloc_length, &m);
+    if (ret != 0)
+      return ret;
+  }
+  return qmap_flush (&m);
 }
 
 /* Fill *name with the feature name table's name for an incompatible
@@ -783,6 +908,7 @@ gk_reader_open_qcow2 (gk_h *h, struct gk_reader *r, struct gk_reader *file,
   r->opaque = q;
   r->size = q->size;
   r->name = q->file.name;
+  r->extents = qcow2_extents;
   memset (file, 0, sizeof *file);
   return 0;
 

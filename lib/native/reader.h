@@ -30,6 +30,20 @@
 
 #define GK_NATIVE_UNSURE (-2)
 
+/* Extent types (same values as the public GK_EXTENT_* in guestkit.h). */
+#define GK_READER_DATA 0   /* data */
+#define GK_READER_ZERO 1   /* allocated (or preallocated), reads as zeros */
+#define GK_READER_HOLE 2   /* not allocated anywhere, reads as zeros */
+
+/* Called for each extent, in order.  Non-zero stops the walk and is
+ * returned by gk_reader_extents: a callback returning -1 is taken for an
+ * error, so it should set the handle's error first.  The callback may
+ * read through the reader it is mapping (a backup tool copies the data
+ * extents as they come).
+ */
+typedef int (*gk_reader_extent_cb) (void *cbdata, uint64_t offset,
+                                    uint64_t length, unsigned type);
+
 struct gk_reader {
   /* Read exactly count bytes at offset.  0 on success; -1 with the
    * handle's error set.  Reading beyond size is an error (EIO).
@@ -40,11 +54,28 @@ struct gk_reader {
   void *opaque;
   uint64_t size;                         /* bytes the reader offers */
   const char *name;                      /* for messages: a path, "sda1" */
+  /* Optional: report [offset, offset+length) as consecutive extents, in
+   * order, covering the range exactly; cb returning non-zero stops with
+   * that value returned.  NULL: the whole range is data.  Called only
+   * through gk_reader_extents (range checked, length > 0).
+   */
+  int (*extents) (gk_h *h, void *opaque, uint64_t offset, uint64_t length,
+                  gk_reader_extent_cb cb, void *cbdata);
 };
 
 /* Read through a reader (checks the range, then calls pread). */
 extern int gk_reader_pread (gk_h *h, const struct gk_reader *r, void *buf,
                             size_t count, uint64_t offset);
+/* The allocation map of [offset, offset+length): calls cb for each
+ * extent, in order, covering the range exactly, adjacent extents of the
+ * same type merged (so cb sees maximal runs).  What is reported as ZERO
+ * or HOLE reads as zeros; DATA may be anything (zeros too).  0 when
+ * done; -1 with the handle's error set (a range beyond the end: EIO);
+ * or the non-zero value cb returned to stop.
+ */
+extern int gk_reader_extents (gk_h *h, const struct gk_reader *r,
+                              uint64_t offset, uint64_t length,
+                              gk_reader_extent_cb cb, void *cbdata);
 /* Release what the reader holds (calls close); r itself is not freed. */
 extern void gk_reader_close (struct gk_reader *r);
 

@@ -7,6 +7,7 @@
  * iscsid, nothing left logged in.  Every operation opens its own session
  * and logs out at the end, so a pool holds no state between calls and a
  * killed process leaves nothing behind but a session the target drops.
+ * (A block-level disk, vol_open_disk, keeps its session until closed.)
  *
  * LUNs belong to the target: they are never created, deleted or resized
  * here (those operations fail with a message that says so).  Upload,
@@ -43,6 +44,7 @@
 #include "internal.h"
 #include "pool-internal.h"
 #include "modules.h"
+#include "disk-internal.h"
 
 #define DEFAULT_PORT 3260
 #define CONNECT_TIMEOUT 10      /* seconds, connection and login */
@@ -56,7 +58,8 @@
 /* One logged-in session to the pool's target. */
 struct conn {
   struct iscsi_context *ctx;
-  const struct pool_def *def;
+  const struct pool_def *def;   /* while connecting */
+  const char *pool;             /* the pool's name, for messages */
   char *portal;                 /* host:port, as libiscsi wants it */
   const char *target;
 };
@@ -66,6 +69,7 @@ struct lun_geom {
   int lun;
   uint32_t block_size;
   uint64_t nr_blocks;
+  bool lbpme, lbprz;            /* thin: GET LBA STATUS; unmapped reads 0 */
 };
 
 static int
@@ -258,6 +262,7 @@ conn_open (gk_h *h, const struct pool_def *def, struct conn *c)
   if (iscsi_check_def (h, def) == -1)
     return -1;
   c->def = def;
+  c->pool = def->name;
   c->target = def->source_devices[0];
   c->portal = make_portal (h, def);
   if (c->portal == NULL)
@@ -367,12 +372,12 @@ task_result (gk_h *h, struct conn *c, struct scsi_task *task,
     return 0;
   if (task != NULL && task->status == SCSI_STATUS_CHECK_CONDITION)
     error_errno (h, EIO, "iscsi pool ‘%s’: %s %s LUN %d: %s failed: %s "
-                 "(%s)", c->def->name, c->portal, c->target, lun, what,
+                 "(%s)", c->pool, c->portal, c->target, lun, what,
                  scsi_sense_key_str (task->sense.key),
                  scsi_sense_ascq_str (task->sense.ascq));
   else
     error_errno (h, EIO, "iscsi pool ‘%s’: %s %s LUN %d: %s failed: %s",
-                 c->def->name, c->portal, c->target, lun, what,
+                 c->pool, c->portal, c->target, lun, what,
                  iscsi_get_error (c->ctx));
   return -1;
 }
@@ -402,7 +407,7 @@ list_disk_luns (gk_h *h, struct conn *c, int **luns_rtn, size_t *nr_rtn)
   list = scsi_datain_unmarshall (task);
   if (list == NULL) {
     error_errno (h, EIO, "iscsi pool ‘%s’: %s %s: cannot parse the REPORT "
-                 "LUNS answer", c->def->name, c->portal, c->target);
+                 "LUNS answer", c->pool, c->portal, c->target);
     goto out;
   }
   luns = calloc (list->num + 1, sizeof *luns);
@@ -464,7 +469,7 @@ read_geometry (gk_h *h, struct conn *c, int lun, struct lun_geom *g)
     if (rc == NULL || rc->block_length == 0 ||
         CHUNK % rc->block_length != 0) {
       error_errno (h, EIO, "iscsi pool ‘%s’: %s %s LUN %d: unusable READ "
-                   "CAPACITY(16) answer", c->def->name, c->portal,
+                   "CAPACITY(16) answer", c->pool, c->portal,
                    c->target, lun);
       r = -1;
     }
@@ -473,6 +478,8 @@ read_geometry (gk_h *h, struct conn *c, int lun, struct lun_geom *g)
       g->lun = lun;
       g->block_size = rc->block_length;
       g->nr_blocks = rc->returned_lba + 1;
+      g->lbpme = rc->lbpme;
+      g->lbprz = rc->lbprz;
       r = 0;
     }
   }
@@ -673,7 +680,7 @@ read_blocks (gk_h *h, struct conn *c, const struct lun_geom *g,
       /* A short Data-In would leave stale bytes: refuse it. */
       if (task->datain.size != (int) len || task->datain.data == NULL) {
         error_errno (h, EIO, "iscsi pool ‘%s’: %s %s LUN %d: READ(16) "
-                     "returned %d bytes instead of %" PRIu32, c->def->name,
+                     "returned %d bytes instead of %" PRIu32, c->pool,
                      c->portal, c->target, g->lun, task->datain.size, len);
         r = -1;
       }
@@ -1024,6 +1031,464 @@ iscsi_vol_clone (gk_h *h, const struct pool_def *def, const char *dst,
   return r;
 }
 
+/* Block-level access (gk_disk_open_volume; the ops are described in
+ * lib/disk-internal.h): one session for the life of the disk.  Requests
+ * at any byte offset: whole blocks go straight to READ(16)/WRITE(16) in
+ * pieces of at most CHUNK, the partial blocks at either end through a
+ * bounce buffer (read-modify-write for writes).  Zeroing is WRITE SAME(16)
+ * of a zero block, with UNMAP where the target offers it (LBPWS), and
+ * zero writes on a target that refuses WRITE SAME.  Extents come from GET
+ * LBA STATUS on a thin-provisioned LUN (READ CAPACITY(16) LBPME), where a
+ * deallocated or anchored range is a hole if it reads as zeros (LBPRZ);
+ * any other LUN, or one refusing the command, is all data.  A LUN keeps
+ * no checkpoints.
+ */
+#define WS_BYTES (64 * 1024 * 1024)  /* per WRITE SAME, at most */
+#define LBA_STATUS_LEN 4096          /* GET LBA STATUS allocation length */
+
+struct iscsi_disk {
+  struct conn c;
+  struct lun_geom g;
+  char *pool, *vol, *target;    /* c points at these */
+  uint32_t io_max;              /* bytes per READ/WRITE(16): CHUNK or less */
+  uint32_t ws_max;              /* blocks per WRITE SAME(16) */
+  bool rw;
+  bool thin;                    /* GET LBA STATUS, until refused */
+  bool ws_unmap;                /* WRITE SAME(16) with UNMAP */
+  bool no_ws;                   /* WRITE SAME(16) was refused */
+  bool dirty;                   /* written since the last flush */
+  unsigned char *bounce;        /* CHUNK bytes */
+};
+
+/* Did the target refuse the command itself (unsupported, bad field)? */
+static bool
+illegal_request (struct scsi_task *task)
+{
+  return task != NULL && task->status == SCSI_STATUS_CHECK_CONDITION &&
+    task->sense.key == SCSI_SENSE_ILLEGAL_REQUEST;
+}
+
+/* A finished task: 1 good, 0 refused as an ILLEGAL REQUEST (no error
+ * set: the caller falls back), 2 worth sending again (task_result), -1
+ * error (set).  The task is freed unless good and task_rtn is not NULL.
+ */
+static int
+disk_task (gk_h *h, struct iscsi_disk *d, struct scsi_task *task,
+           const char *what, int try, struct scsi_task **task_rtn)
+{
+  int r;
+
+  if (illegal_request (task)) {
+    debug (h, "iscsi: %s LUN %d: %s refused: %s", d->target, d->g.lun, what,
+           scsi_sense_ascq_str (task->sense.ascq));
+    scsi_free_scsi_task (task);
+    return 0;
+  }
+  r = task_result (h, &d->c, task, what, d->g.lun, try);
+  if (r == 0)
+    r = 2;                      /* UNIT ATTENTION: try again */
+  if (r == 1 && task_rtn)
+    *task_rtn = task;
+  else if (task)
+    scsi_free_scsi_task (task);
+  return r;
+}
+
+/* An INQUIRY VPD page, unmarshalled into *task_rtn's data; 0 if the
+ * target has no such page.
+ */
+static int
+vpd_page (gk_h *h, struct iscsi_disk *d, int page, struct scsi_task **task_rtn)
+{
+  int try, r = -1;
+
+  for (try = 0; try < MAX_TRIES; ++try) {
+    struct scsi_task *task = iscsi_inquiry_sync (d->c.ctx, d->g.lun, 1, page,
+                                                 255);
+
+    r = disk_task (h, d, task, "INQUIRY", try, task_rtn);
+    if (r != 2)
+      break;
+  }
+  return r;
+}
+
+/* What the LUN offers: thin provisioning, WRITE SAME with UNMAP, limits. */
+static int
+probe_lun (gk_h *h, struct iscsi_disk *d)
+{
+  struct scsi_task *task = NULL;
+  uint32_t bs = d->g.block_size;
+  int r;
+
+  d->io_max = CHUNK;
+  d->ws_max = WS_BYTES / bs;
+  r = vpd_page (h, d, SCSI_INQUIRY_PAGECODE_BLOCK_LIMITS, &task);
+  if (r == -1)
+    return -1;
+  if (r == 1) {
+    struct scsi_inquiry_block_limits *bl = scsi_datain_unmarshall (task);
+
+    /* Limits in blocks; 0 is "none reported". */
+    if (bl && bl->max_xfer_len > 0 &&
+        (uint64_t) bl->max_xfer_len * bs < CHUNK)
+      d->io_max = bl->max_xfer_len * bs;
+    if (bl && bl->max_ws_len > 0 && bl->max_ws_len < d->ws_max)
+      d->ws_max = bl->max_ws_len;
+    scsi_free_scsi_task (task);
+    task = NULL;
+  }
+  d->thin = d->g.lbpme;
+  if (d->thin) {
+    r = vpd_page (h, d, SCSI_INQUIRY_PAGECODE_LOGICAL_BLOCK_PROVISIONING,
+                  &task);
+    if (r == -1)
+      return -1;
+    if (r == 1) {
+      struct scsi_inquiry_logical_block_provisioning *lbp =
+        scsi_datain_unmarshall (task);
+
+      d->ws_unmap = lbp && lbp->lbpws;
+      scsi_free_scsi_task (task);
+    }
+  }
+  debug (h, "iscsi: %s LUN %d: %" PRIu32 "-byte blocks, thin %d (zeros %d), "
+         "WRITE SAME UNMAP %d, %" PRIu32 " bytes per command", d->target,
+         d->g.lun, bs, d->thin, d->g.lbprz, d->ws_unmap, d->io_max);
+  return 0;
+}
+
+/* Whole blocks: len a multiple of the block size, at most io_max. */
+static int
+disk_read_blocks (gk_h *h, struct iscsi_disk *d, uint64_t pos, void *buf,
+                  uint32_t len)
+{
+  return read_blocks (h, &d->c, &d->g, pos, buf, len);
+}
+
+static int
+disk_write_blocks (gk_h *h, struct iscsi_disk *d, uint64_t pos,
+                   const void *buf, uint32_t len)
+{
+  d->dirty = true;
+  /* libiscsi only reads the data out (its argument is not const). */
+  return write_blocks (h, &d->c, &d->g, pos, (unsigned char *) buf, len);
+}
+
+static int
+iscsi_disk_pread (gk_h *h, void *priv, void *buf, size_t count,
+                  uint64_t offset)
+{
+  struct iscsi_disk *d = priv;
+  uint32_t bs = d->g.block_size;
+  char *p = buf;
+
+  while (count > 0) {
+    uint32_t head = offset % bs, n;
+
+    if (head == 0 && count >= bs) {
+      n = count > d->io_max ? d->io_max : count - count % bs;
+      if (disk_read_blocks (h, d, offset, p, n) == -1)
+        return -1;
+    }
+    else {
+      /* The blocks around [offset, offset+count), at most io_max. */
+      uint64_t span = (uint64_t) head + count;
+      uint32_t len = span >= d->io_max ? d->io_max
+        : (span + bs - 1) / bs * bs;
+
+      if (disk_read_blocks (h, d, offset - head, d->bounce, len) == -1)
+        return -1;
+      n = len - head < count ? len - head : count;
+      memcpy (p, d->bounce + head, n);
+    }
+    p += n;
+    count -= n;
+    offset += n;
+  }
+  return 0;
+}
+
+/* Write buf (zeros if NULL) at any offset: whole blocks directly, a
+ * partial block by read-modify-write.
+ */
+static int
+disk_write (gk_h *h, struct iscsi_disk *d, const char *buf, uint64_t count,
+            uint64_t offset)
+{
+  uint32_t bs = d->g.block_size;
+
+  while (count > 0) {
+    uint32_t head = offset % bs, n;
+
+    if (head == 0 && count >= bs) {
+      n = count > d->io_max ? d->io_max : count - count % bs;
+      if (buf == NULL)
+        memset (d->bounce, 0, n);
+      if (disk_write_blocks (h, d, offset, buf ? buf : (char *) d->bounce,
+                             n) == -1)
+        return -1;
+    }
+    else {
+      n = bs - head < count ? bs - head : count;
+      if (disk_read_blocks (h, d, offset - head, d->bounce, bs) == -1)
+        return -1;
+      if (buf)
+        memcpy (d->bounce + head, buf, n);
+      else
+        memset (d->bounce + head, 0, n);
+      if (disk_write_blocks (h, d, offset - head, d->bounce, bs) == -1)
+        return -1;
+    }
+    if (buf)
+      buf += n;
+    count -= n;
+    offset += n;
+  }
+  return 0;
+}
+
+static int
+iscsi_disk_pwrite (gk_h *h, void *priv, const void *buf, size_t count,
+                   uint64_t offset)
+{
+  return disk_write (h, priv, buf, count, offset);
+}
+
+/* WRITE SAME(16) of a zero block over nr blocks from lba: 1 done, 0
+ * refused by the target, -1 error.
+ */
+static int
+write_same_zero (gk_h *h, struct iscsi_disk *d, uint64_t lba, uint32_t nr)
+{
+  int try, r = -1;
+
+  memset (d->bounce, 0, d->g.block_size);
+  d->dirty = true;
+  for (try = 0; try < MAX_TRIES; ++try) {
+    /* With UNMAP the target may deallocate instead: the blocks still
+     * read as the zero block written (SBC), LBPRZ or not.
+     */
+    struct scsi_task *task =
+      iscsi_writesame16_sync (d->c.ctx, d->g.lun, lba, d->bounce,
+                              d->g.block_size, nr, 0, d->ws_unmap, 0, 0);
+
+    r = disk_task (h, d, task, "WRITE SAME(16)", try, NULL);
+    if (r != 2)
+      break;
+  }
+  return r;
+}
+
+static int
+iscsi_disk_zero (gk_h *h, void *priv, uint64_t offset, uint64_t length)
+{
+  struct iscsi_disk *d = priv;
+  uint32_t bs = d->g.block_size;
+  uint64_t end = offset + length;
+  uint64_t astart = (offset + bs - 1) / bs * bs, aend = end / bs * bs;
+
+  /* The partial blocks at the ends, and everything without WRITE SAME. */
+  if (astart >= aend || d->no_ws)
+    return disk_write (h, d, NULL, length, offset);
+  if (astart > offset && disk_write (h, d, NULL, astart - offset, offset) == -1)
+    return -1;
+  while (astart < aend) {
+    uint64_t nr = (aend - astart) / bs;
+    int r;
+
+    if (nr > d->ws_max)
+      nr = d->ws_max;
+    r = write_same_zero (h, d, astart / bs, nr);
+    if (r == -1)
+      return -1;
+    if (r == 0) {               /* not this target: plain zeros */
+      d->no_ws = true;
+      if (disk_write (h, d, NULL, aend - astart, astart) == -1)
+        return -1;
+      break;
+    }
+    astart += nr * bs;
+  }
+  if (end > aend && disk_write (h, d, NULL, end - aend, aend) == -1)
+    return -1;
+  return 0;
+}
+
+/* SYNCHRONIZE CACHE(16) of the whole LUN, else (10); a target that knows
+ * neither has no cache to write back.
+ */
+static int
+iscsi_disk_flush (gk_h *h, void *priv)
+{
+  struct iscsi_disk *d = priv;
+  int which, try, r = 0;
+
+  for (which = 16; which >= 10; which -= 6) {
+    for (try = 0; try < MAX_TRIES; ++try) {
+      struct scsi_task *task = which == 16
+        ? iscsi_synchronizecache16_sync (d->c.ctx, d->g.lun, 0, 0, 0, 0)
+        : iscsi_synchronizecache10_sync (d->c.ctx, d->g.lun, 0, 0, 0, 0);
+
+      r = disk_task (h, d, task, which == 16 ? "SYNCHRONIZE CACHE(16)"
+                     : "SYNCHRONIZE CACHE(10)", try, NULL);
+      if (r != 2)
+        break;
+    }
+    if (r != 0)
+      break;
+  }
+  if (r == -1)
+    return -1;
+  d->dirty = false;
+  return 0;
+}
+
+static int
+iscsi_disk_extents (gk_h *h, void *priv, uint64_t offset, uint64_t length,
+                    gk_extent_cb cb, void *opaque)
+{
+  struct iscsi_disk *d = priv;
+  uint32_t bs = d->g.block_size;
+  uint64_t pos = offset, end = offset + length;
+
+  while (pos < end && d->thin) {
+    struct scsi_task *task = NULL;
+    struct scsi_get_lba_status *st;
+    uint64_t before = pos;
+    uint32_t i;
+    int try, r = -1;
+
+    for (try = 0; try < MAX_TRIES; ++try) {
+      r = disk_task (h, d, iscsi_get_lba_status_sync (d->c.ctx, d->g.lun,
+                                                      pos / bs,
+                                                      LBA_STATUS_LEN),
+                     "GET LBA STATUS", try, &task);
+      if (r != 2)
+        break;
+    }
+    if (r == -1)
+      return -1;
+    if (r == 0) {               /* refused: all data from here on */
+      d->thin = false;
+      break;
+    }
+    st = scsi_datain_unmarshall (task);
+    /* The descriptors follow each other from the LBA asked for. */
+    for (i = 0; st != NULL && i < st->num_descriptors && pos < end; ++i) {
+      const struct scsi_lba_status_descriptor *desc = &st->descriptors[i];
+      uint64_t s = desc->lba * bs, e = s + (uint64_t) desc->num_blocks * bs;
+      /* Unmapped blocks that may not read as zeros are not holes. */
+      unsigned type = desc->provisioning == SCSI_PROVISIONING_TYPE_MAPPED ||
+        !d->g.lbprz ? GK_EXTENT_DATA : GK_EXTENT_HOLE;
+
+      if (e <= pos)
+        continue;
+      if (s > pos)              /* a gap no descriptor covers: data */
+        type = GK_EXTENT_DATA;
+      if (e > end)
+        e = end;
+      r = cb (opaque, pos, e - pos, type);
+      if (r != 0) {
+        scsi_free_scsi_task (task);
+        return r;
+      }
+      pos = e;
+    }
+    scsi_free_scsi_task (task);
+    /* An answer that does not move on is not to be trusted further. */
+    if (pos == before) {
+      debug (h, "iscsi: %s LUN %d: GET LBA STATUS at %" PRIu64 " says "
+             "nothing new: the rest is data", d->target, d->g.lun, pos);
+      break;
+    }
+  }
+  if (pos < end)
+    return cb (opaque, pos, end - pos, GK_EXTENT_DATA);
+  return 0;
+}
+
+static void
+free_disk (struct iscsi_disk *d)
+{
+  conn_close (&d->c);
+  free (d->pool);
+  free (d->vol);
+  free (d->target);
+  free (d->bounce);
+  free (d);
+}
+
+static int
+iscsi_disk_close (gk_h *h, void *priv)
+{
+  struct iscsi_disk *d = priv;
+  int r = 0;
+
+  if (d->rw && d->dirty)
+    r = iscsi_disk_flush (h, d);
+  free_disk (d);
+  return r;
+}
+
+static const struct gk_disk_ops iscsi_disk_ops = {
+  .name = "iscsi",
+  .pread = iscsi_disk_pread,
+  .extents = iscsi_disk_extents,
+  .close = iscsi_disk_close,
+};
+
+/* The same, writable (GK_DISK_READWRITE). */
+static const struct gk_disk_ops iscsi_disk_rw_ops = {
+  .name = "iscsi",
+  .pread = iscsi_disk_pread,
+  .pwrite = iscsi_disk_pwrite,
+  .zero = iscsi_disk_zero,
+  .flush = iscsi_disk_flush,
+  .extents = iscsi_disk_extents,
+  .close = iscsi_disk_close,
+};
+
+static int
+iscsi_vol_open_disk (gk_h *h, const struct pool_def *def, const char *name,
+                     unsigned flags, struct gk_disk_source *src)
+{
+  struct iscsi_disk *d = calloc (1, sizeof *d);
+
+  if (d == NULL) {
+    perrorf (h, "iscsi pool");
+    return -1;
+  }
+  if (open_vol (h, def, name, &d->c, &d->g) == -1) {
+    free (d);
+    return -1;
+  }
+  d->rw = flags & GK_DISK_READWRITE;
+  /* The session outlives def: its strings become ours. */
+  d->pool = strdup (def->name);
+  d->vol = strdup (name);
+  d->target = strdup (d->c.target);
+  d->bounce = malloc (CHUNK);
+  if (d->pool == NULL || d->vol == NULL || d->target == NULL ||
+      d->bounce == NULL) {
+    perrorf (h, "iscsi pool");
+    goto err;
+  }
+  d->c.def = NULL;
+  d->c.pool = d->pool;
+  d->c.target = d->target;
+  if (probe_lun (h, d) == -1)
+    goto err;
+  src->ops = d->rw ? &iscsi_disk_rw_ops : &iscsi_disk_ops;
+  src->priv = d;
+  src->size = d->g.nr_blocks * d->g.block_size;
+  return 0;
+
+ err:
+  free_disk (d);
+  return -1;
+}
+
 static const struct pool_backend iscsi_backend = {
   .size = sizeof (struct pool_backend),
   .type = "iscsi",
@@ -1041,6 +1506,7 @@ static const struct pool_backend iscsi_backend = {
   .vol_rename = iscsi_vol_rename,
   .vol_clone = iscsi_vol_clone,
   .clone_into_existing = true,
+  .vol_open_disk = iscsi_vol_open_disk,
 };
 
 /* This backend is the pool-iscsi module (lib/modules.h), loaded by

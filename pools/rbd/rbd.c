@@ -10,9 +10,10 @@
  *
  * Each operation connects, works and disconnects (struct conn): a pool
  * definition may change between calls and a guestkit command is short
- * lived, so a cached connection would buy nothing.  The client timeouts
- * are bounded (10 s) so an unreachable cluster fails in one clear line
- * naming the monitors instead of hanging.
+ * lived, so a cached connection would buy nothing (a block-level disk,
+ * vol_open_disk, keeps its connection until it is closed).  The client
+ * timeouts are bounded (10 s) so an unreachable cluster fails in one
+ * clear line naming the monitors instead of hanging.
  *
  * Clones: within the same RADOS pool a clone is layered (snapshot
  * "guestkit-clone-DST" on the source, protected, rbd_clone): O(1), and
@@ -43,6 +44,7 @@
 #include "pool-internal.h"
 #include "modules.h"
 #include "cleanups.h"
+#include "disk-internal.h"
 
 #define DEFAULT_PORT 6789
 #define TIMEOUT "10"                        /* seconds, see conn_open */
@@ -1524,6 +1526,555 @@ rbd_vol_rename (gk_h *h, const struct pool_def *def, const char *old_name,
   return 0;
 }
 
+/* Block-level access (gk_disk_open_volume; the ops are described in
+ * lib/disk-internal.h).  A disk keeps one connection and one open image
+ * for its whole life.
+ *
+ * Checkpoints are rbd snapshots.  Creating one also pins the disk to it:
+ * reads, extents and changed extents then come from a second, read-only
+ * handle opened at the snapshot (the "view"), so that a backup reads one
+ * point in time while the guest goes on writing the image.  Writes (a
+ * restore) always go to the image itself, and with a view pinned they
+ * are not seen by reads.  Deleting the pinned snapshot unpins the disk.
+ *
+ * librbd refuses snapshots on a handle opened read-only (EROFS), and such
+ * a handle never learns of snapshots made by others (it has no watch): a
+ * read-only disk opens a fresh handle, writable for the moment of a
+ * snapshot change, read-only to list them or find one made since.
+ */
+struct rbd_disk {
+  struct conn c;
+  char *pool;                   /* the guestkit pool, for messages */
+  char *vol;
+  rbd_image_t img;              /* the image (read-only unless rw) */
+  rbd_image_t view;             /* at the pinned snapshot, or unused */
+  char *pinned;                 /* its name, or NULL: reads from img */
+  bool rw;
+};
+
+/* Extents are gathered and sorted one window at a time (librbd may call
+ * back out of order), which bounds the memory a huge image needs.
+ */
+#define EXTENT_WINDOW (UINT64_C (1) << 30)
+#define IO_MAX (UINT64_C (1) << 30)         /* bytes per rbd_read2/write2 */
+
+static int
+disk_fail (gk_h *h, struct rbd_disk *d, const char *what, int r)
+{
+  error_errno (h, -r, "rbd pool ‘%s’: volume ‘%s’: %s: %s", d->pool, d->vol,
+               what, strerror (-r));
+  return -1;
+}
+
+static rbd_image_t
+disk_view (struct rbd_disk *d)
+{
+  return d->pinned ? d->view : d->img;
+}
+
+/* A handle that sees the image's snapshots as they are now (see above);
+ * *own says whether the caller closes it.
+ */
+static int
+fresh_handle (gk_h *h, struct rbd_disk *d, bool writable, rbd_image_t *img,
+              bool *own)
+{
+  int r;
+
+  *own = false;
+  if (d->rw) {
+    *img = d->img;
+    return 0;
+  }
+  r = writable ? rbd_open (d->c.io, d->vol, img, NULL)
+    : rbd_open_read_only (d->c.io, d->vol, img, NULL);
+  if (r < 0)
+    return disk_fail (h, d, "open", r);
+  *own = true;
+  return 0;
+}
+
+/* Snapshot names: "@" and "/" separate them in rbd's own syntax. */
+static int
+check_snap_name (gk_h *h, struct rbd_disk *d, const char *name)
+{
+  const char *p;
+
+  for (p = name; *p; ++p)
+    if (*p == '@' || *p == '/' || (unsigned char) *p < 0x20)
+      break;
+  if (*name == '\0' || *p != '\0') {
+    error_errno (h, EINVAL, "rbd pool ‘%s’: volume ‘%s’: bad checkpoint "
+                 "name ‘%s’ (it must be non-empty, without ‘@’, ‘/’ or "
+                 "control characters)", d->pool, d->vol,
+                 *p && (unsigned char) *p < 0x20 ? "..." : name);
+    return -1;
+  }
+  return 0;
+}
+
+static int
+rbd_disk_pread (gk_h *h, void *priv, void *buf, size_t count,
+                uint64_t offset)
+{
+  struct rbd_disk *d = priv;
+  char *p = buf;
+
+  while (count > 0) {
+    size_t n = count > IO_MAX ? IO_MAX : count;
+    ssize_t r = rbd_read2 (disk_view (d), offset, n, p, 0);
+
+    if (r <= 0)
+      return disk_fail (h, d, "read", r < 0 ? (int) r : -EIO);
+    p += r;
+    count -= r;
+    offset += r;
+  }
+  return 0;
+}
+
+static int
+rbd_disk_pwrite (gk_h *h, void *priv, const void *buf, size_t count,
+                 uint64_t offset)
+{
+  struct rbd_disk *d = priv;
+  const char *p = buf;
+
+  while (count > 0) {
+    size_t n = count > IO_MAX ? IO_MAX : count;
+    ssize_t r = rbd_write2 (d->img, offset, n, p, 0);
+
+    if (r <= 0)
+      return disk_fail (h, d, "write", r < 0 ? (int) r : -EIO);
+    p += r;
+    count -= r;
+    offset += r;
+  }
+  return 0;
+}
+
+/* Discard (whole objects are freed, partial ones zeroed: see conn_open),
+ * else zero writes: as vol-wipe.
+ */
+static int
+rbd_disk_zero (gk_h *h, void *priv, uint64_t offset, uint64_t length)
+{
+  struct rbd_disk *d = priv;
+  int r = zero_range (d->img, offset, length);
+
+  if (r < 0)
+    return disk_fail (h, d, "zero", r);
+  return 0;
+}
+
+static int
+rbd_disk_flush (gk_h *h, void *priv)
+{
+  struct rbd_disk *d = priv;
+  int r = rbd_flush (d->img);
+
+  if (r < 0)
+    return disk_fail (h, d, "flush", r);
+  return 0;
+}
+
+struct range {
+  uint64_t off, len;
+};
+DEFINE_VECTOR_TYPE (range_vector, struct range);
+
+/* rbd_diff_iterate2's callback: keep the ranges wanted, clipped. */
+struct diff_ranges {
+  range_vector v;
+  uint64_t start, end;          /* the window */
+  bool holes_too;               /* keep exists=0 ranges too */
+};
+
+static int
+add_range (uint64_t off, size_t len, int exists, void *arg)
+{
+  struct diff_ranges *dr = arg;
+  uint64_t end = off + len;
+  struct range r;
+
+  if (!exists && !dr->holes_too)
+    return 0;
+  if (off < dr->start)
+    off = dr->start;
+  if (end > dr->end)
+    end = dr->end;
+  if (off >= end)
+    return 0;
+  r.off = off;
+  r.len = end - off;
+  return range_vector_append (&dr->v, r) == -1 ? -ENOMEM : 0;
+}
+
+static int
+compare_ranges (const struct range *a, const struct range *b)
+{
+  return a->off < b->off ? -1 : a->off > b->off;
+}
+
+/* Report [offset, offset+length) from rbd_diff_iterate2 on img: its
+ * ranges (merged, in order) as GK_EXTENT_DATA, and with fill the gaps
+ * between them as GK_EXTENT_HOLE.  from: rbd_diff_iterate2's fromsnapname
+ * (then the ranges with exists=0 count too: see changed_extents).
+ * Returns 0 or a librbd error (-errno, the handle's error not set);
+ * *cb_ret gets cb's non-zero return, which stops the walk.
+ */
+static int
+walk_diff (rbd_image_t img, const char *from, uint64_t offset,
+           uint64_t length, bool fill, gk_extent_cb cb, void *opaque,
+           int *cb_ret)
+{
+  struct diff_ranges dr = { .v = empty_vector, .holes_too = from != NULL };
+  uint64_t end = offset + length, pos = offset;
+  int r = 0, ret = 0;
+
+  while (pos < end && ret == 0 && r == 0) {
+    uint64_t cur = pos;
+    size_t i = 0;
+
+    dr.start = pos;
+    /* Windows end on multiples of EXTENT_WINDOW (object boundaries). */
+    dr.end = (pos / EXTENT_WINDOW + 1) * EXTENT_WINDOW;
+    if (dr.end > end)
+      dr.end = end;
+    dr.v.len = 0;
+    /* include_parent: a clone's data is partly its parent's. */
+    r = rbd_diff_iterate2 (img, from, dr.start, dr.end - dr.start, 1, 0,
+                           add_range, &dr);
+    if (r < 0)
+      break;
+    r = 0;
+    range_vector_sort (&dr.v, compare_ranges);
+    while (i < dr.v.len && ret == 0) {
+      uint64_t s = dr.v.ptr[i].off, e = s + dr.v.ptr[i].len;
+
+      /* Overlapping or touching ranges are one extent. */
+      for (++i; i < dr.v.len && dr.v.ptr[i].off <= e; ++i)
+        if (dr.v.ptr[i].off + dr.v.ptr[i].len > e)
+          e = dr.v.ptr[i].off + dr.v.ptr[i].len;
+      if (e <= cur)
+        continue;
+      if (s < cur)
+        s = cur;
+      if (fill && s > cur)
+        ret = cb (opaque, cur, s - cur, GK_EXTENT_HOLE);
+      if (ret == 0)
+        ret = cb (opaque, s, e - s, GK_EXTENT_DATA);
+      cur = e;
+    }
+    if (ret == 0 && fill && cur < dr.end)
+      ret = cb (opaque, cur, dr.end - cur, GK_EXTENT_HOLE);
+    pos = dr.end;
+  }
+  range_vector_reset (&dr.v);
+  *cb_ret = ret;
+  return r;
+}
+
+/* What exists is data, the rest holes: rbd_diff_iterate2 from the
+ * beginning of time with exact extents (not whole objects), as `rbd
+ * diff` does.
+ */
+static int
+rbd_disk_extents (gk_h *h, void *priv, uint64_t offset, uint64_t length,
+                  gk_extent_cb cb, void *opaque)
+{
+  struct rbd_disk *d = priv;
+  int ret, r = walk_diff (disk_view (d), NULL, offset, length, true, cb,
+                          opaque, &ret);
+
+  if (r < 0)
+    return disk_fail (h, d, "extents", r);
+  return ret;
+}
+
+/* Changed since the snapshot: every range rbd_diff_iterate2 reports from
+ * it, with exists=1 (written) and exists=0 (discarded since: reading it
+ * gives its new content, zeros) alike, as GK_EXTENT_DATA.
+ */
+static int
+rbd_disk_changed_extents (gk_h *h, void *priv, const char *since,
+                          uint64_t offset, uint64_t length, gk_extent_cb cb,
+                          void *opaque)
+{
+  struct rbd_disk *d = priv;
+  rbd_image_t img = disk_view (d);
+  bool own = false, exists = false;
+  int ret, r;
+
+  if (check_snap_name (h, d, since) == -1)
+    return -1;
+  r = walk_diff (img, since, offset, length, false, cb, opaque, &ret);
+  /* A read-only handle does not know the snapshots made since it was
+   * opened: ask a fresh one.  For the pinned view such a snapshot is
+   * newer than its own, which librbd refuses (EINVAL) anyway.
+   */
+  if (r == -ENOENT && (d->pinned || !d->rw)) {
+    if (fresh_handle (h, d, false, &img, &own) == -1)
+      return -1;
+    if (!d->pinned)
+      r = walk_diff (img, since, offset, length, false, cb, opaque, &ret);
+    else if (rbd_snap_exists (img, since, &exists) == 0 && exists)
+      r = -EINVAL;
+    if (own)
+      rbd_close (img);
+  }
+  if (r == -ENOENT) {
+    error_errno (h, ENOENT, "rbd pool ‘%s’: volume ‘%s’: no checkpoint "
+                 "‘%s’", d->pool, d->vol, since);
+    return -1;
+  }
+  if (r == -EINVAL && d->pinned) {
+    error_errno (h, EINVAL, "rbd pool ‘%s’: volume ‘%s’: checkpoint ‘%s’ "
+                 "is not older than ‘%s’, the one this disk reads", d->pool,
+                 d->vol, since, d->pinned);
+    return -1;
+  }
+  if (r < 0)
+    return disk_fail (h, d, "changed extents", r);
+  return ret;
+}
+
+/* Read from the snapshot from now on (a new view replaces the old). */
+static int
+pin (gk_h *h, struct rbd_disk *d, const char *name)
+{
+  rbd_image_t view;
+  char *copy = strdup (name);
+  int r;
+
+  if (copy == NULL) {
+    perrorf (h, "rbd");
+    return -1;
+  }
+  r = rbd_open_read_only (d->c.io, d->vol, &view, name);
+  if (r < 0) {
+    free (copy);
+    return disk_fail (h, d, "open the checkpoint", r);
+  }
+  if (d->pinned) {
+    rbd_close (d->view);
+    free (d->pinned);
+  }
+  d->view = view;
+  d->pinned = copy;
+  return 0;
+}
+
+static void
+unpin (struct rbd_disk *d)
+{
+  if (d->pinned) {
+    rbd_close (d->view);
+    free (d->pinned);
+    d->pinned = NULL;
+  }
+}
+
+static int
+rbd_disk_checkpoint_create (gk_h *h, void *priv, const char *name)
+{
+  struct rbd_disk *d = priv;
+  rbd_image_t img;
+  bool own;
+  int r;
+
+  if (check_snap_name (h, d, name) == -1 ||
+      fresh_handle (h, d, true, &img, &own) == -1)
+    return -1;
+  /* librbd flushes the writes in flight first: they are in it. */
+  r = rbd_snap_create (img, name);
+  if (r == -EEXIST)
+    error_errno (h, EEXIST, "rbd pool ‘%s’: volume ‘%s’: checkpoint ‘%s’ "
+                 "already exists", d->pool, d->vol, name);
+  else if (r < 0)
+    disk_fail (h, d, "create checkpoint", r);
+  /* A checkpoint the disk cannot read from is of no use: undone. */
+  else if (pin (h, d, name) == -1) {
+    rbd_snap_remove (img, name);
+    r = -1;
+  }
+  if (own)
+    rbd_close (img);
+  return r < 0 ? -1 : 0;
+}
+
+static int
+rbd_disk_checkpoint_delete (gk_h *h, void *priv, const char *name)
+{
+  struct rbd_disk *d = priv;
+  CLEANUP_FREE char *child = NULL;
+  rbd_image_t img;
+  bool own, exists = false;
+  int r, ret = -1;
+
+  if (check_snap_name (h, d, name) == -1 ||
+      fresh_handle (h, d, true, &img, &own) == -1)
+    return -1;
+  r = rbd_snap_exists (img, name, &exists);
+  if (r < 0) {
+    disk_fail (h, d, "delete checkpoint", r);
+    goto out;
+  }
+  if (!exists) {
+    error_errno (h, ENOENT, "rbd pool ‘%s’: volume ‘%s’: no checkpoint "
+                 "‘%s’", d->pool, d->vol, name);
+    goto out;
+  }
+  /* A clone's parent: the clone needs it (as vol-delete refuses). */
+  if (snap_children (img, name, &child) > 0) {
+    error_errno (h, EBUSY, "rbd pool ‘%s’: volume ‘%s’: checkpoint ‘%s’ "
+                 "has clones (%s)", d->pool, d->vol, name,
+                 child ? child : "?");
+    goto out;
+  }
+  /* Reads go back to the image. */
+  if (d->pinned && strcmp (d->pinned, name) == 0)
+    unpin (d);
+  r = drop_snap (img, name);
+  if (r < 0) {
+    disk_fail (h, d, "delete checkpoint", r);
+    goto out;
+  }
+  ret = 0;
+ out:
+  if (own)
+    rbd_close (img);
+  return ret;
+}
+
+static char **
+rbd_disk_checkpoint_list (gk_h *h, void *priv)
+{
+  struct rbd_disk *d = priv;
+  CLEANUP_FREE rbd_snap_info_t *snaps = NULL;
+  rbd_image_t img;
+  char **names = NULL;
+  int max = 16, n, i;
+  bool own;
+
+  if (fresh_handle (h, d, false, &img, &own) == -1)
+    return NULL;
+  /* -ERANGE: max was updated to the number of snapshots; try again. */
+  do {
+    free (snaps);
+    snaps = calloc (max, sizeof *snaps);
+    if (snaps == NULL) {
+      perrorf (h, "rbd");
+      goto out;
+    }
+    n = rbd_snap_list (img, snaps, &max);
+  } while (n == -ERANGE);
+  if (n < 0) {
+    disk_fail (h, d, "list checkpoints", n);
+    goto out;
+  }
+  /* In creation order (librbd's: by snapshot id). */
+  names = calloc (n + 1, sizeof (char *));
+  for (i = 0; names != NULL && i < n; ++i)
+    if ((names[i] = strdup (snaps[i].name)) == NULL) {
+      free_string_list (names);
+      names = NULL;
+    }
+  if (names == NULL)
+    perrorf (h, "rbd");
+  rbd_snap_list_end (snaps);
+ out:
+  if (own)
+    rbd_close (img);
+  return names;
+}
+
+static void
+free_disk (struct rbd_disk *d)
+{
+  conn_close (&d->c);
+  free (d->pool);
+  free (d->vol);
+  free (d);
+}
+
+static int
+rbd_disk_close (gk_h *h, void *priv)
+{
+  struct rbd_disk *d = priv;
+  int r = 0, e;
+
+  unpin (d);
+  /* Only flushed writes are on the OSDs: report their failure here. */
+  if (d->rw && (e = rbd_flush (d->img)) < 0)
+    r = disk_fail (h, d, "flush", e);
+  e = rbd_close (d->img);
+  if (e < 0 && r == 0 && d->rw)
+    r = disk_fail (h, d, "close", e);
+  free_disk (d);
+  return r;
+}
+
+static const struct gk_disk_ops rbd_disk_ops = {
+  .name = "rbd",
+  .pread = rbd_disk_pread,
+  .extents = rbd_disk_extents,
+  .checkpoint_create = rbd_disk_checkpoint_create,
+  .checkpoint_delete = rbd_disk_checkpoint_delete,
+  .checkpoint_list = rbd_disk_checkpoint_list,
+  .changed_extents = rbd_disk_changed_extents,
+  .close = rbd_disk_close,
+};
+
+/* The same, writable (GK_DISK_READWRITE). */
+static const struct gk_disk_ops rbd_disk_rw_ops = {
+  .name = "rbd",
+  .pread = rbd_disk_pread,
+  .pwrite = rbd_disk_pwrite,
+  .zero = rbd_disk_zero,
+  .flush = rbd_disk_flush,
+  .extents = rbd_disk_extents,
+  .checkpoint_create = rbd_disk_checkpoint_create,
+  .checkpoint_delete = rbd_disk_checkpoint_delete,
+  .checkpoint_list = rbd_disk_checkpoint_list,
+  .changed_extents = rbd_disk_changed_extents,
+  .close = rbd_disk_close,
+};
+
+static int
+rbd_vol_open_disk (gk_h *h, const struct pool_def *def, const char *name,
+                   unsigned flags, struct gk_disk_source *src)
+{
+  struct rbd_disk *d = calloc (1, sizeof *d);
+  uint64_t size;
+
+  if (d == NULL || (d->pool = strdup (def->name)) == NULL ||
+      (d->vol = strdup (name)) == NULL) {
+    perrorf (h, "rbd");
+    if (d)
+      free (d->pool);
+    free (d);
+    return -1;
+  }
+  d->rw = flags & GK_DISK_READWRITE;
+  if (conn_open (h, def, &d->c) == -1)
+    goto err;
+  if (open_image (h, def, &d->c, name, !d->rw, &d->img) == -1)
+    goto err;
+  if (image_size (h, def, name, d->img, &size) == -1) {
+    rbd_close (d->img);
+    goto err;
+  }
+  src->ops = d->rw ? &rbd_disk_rw_ops : &rbd_disk_ops;
+  src->priv = d;
+  src->size = size;
+  return 0;
+
+ err:
+  free_disk (d);
+  return -1;
+}
+
 static const struct pool_backend rbd_backend = {
   .size = sizeof (struct pool_backend),
   .type = "rbd",
@@ -1541,6 +2092,7 @@ static const struct pool_backend rbd_backend = {
   .vol_upload = rbd_vol_upload,
   .vol_download = rbd_vol_download,
   .vol_rename = rbd_vol_rename,
+  .vol_open_disk = rbd_vol_open_disk,
 };
 
 /* This backend is the pool-rbd module (lib/modules.h), loaded by
