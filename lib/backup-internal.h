@@ -29,10 +29,19 @@ struct gk_sums {
 /* backup-sums.c */
 extern int gk_int_sums_init (gk_h *h, struct gk_sums *s, uint64_t disk_size);
 extern void gk_int_sums_free (struct gk_sums *s);
+/* Write s to a new file: every block (base NULL) or the blocks that
+ * differ from base (a delta).  *hex_rtn gets the file's SHA-256.
+ */
+#define GK_SUMS_DELTA 1
 extern int gk_int_sums_write (gk_h *h, const struct gk_sums *s,
-                              const char *path, char *hex_rtn);
+                              const struct gk_sums *base, const char *path,
+                              char *hex_rtn);
+/* Read a file (checked against want_hex when not NULL); a delta needs
+ * the sums it was made against (base).
+ */
 extern int gk_int_sums_read (gk_h *h, struct gk_sums *s, const char *path,
-                             const char *want_hex);
+                             const char *want_hex,
+                             const struct gk_sums *base);
 extern bool gk_int_sum_is_zero (const unsigned char *sum);
 extern void gk_int_sha256_hex (const void *data, size_t len, char *hex_rtn);
 

@@ -1,9 +1,13 @@
 /* libguestkit: per-block checksums of backups (see backup-internal.h).
  *
- * The sums file: "GKSUMS1\n", the block size and the disk size (8 bytes
- * each, little-endian), then GK_SUM_LEN bytes per block.  The manifest
- * records the SHA-256 of the whole file, so a damaged sums file is found
- * too.
+ * The sums file: "GKSUMS2\n", then the block size, the disk size, the
+ * flags (GK_SUMS_DELTA) and the number of records (8 bytes each,
+ * little-endian), then the records: a block index (8 bytes) and its
+ * GK_SUM_LEN-byte checksum, in increasing order.  A full file lists the
+ * blocks that are not zeros (the others are); a delta file lists the
+ * blocks whose checksum differs from the previous backup's.  So the file
+ * is small: about 40 bytes per MiB of data, or of change.  The manifest
+ * records the SHA-256 of the whole file, so damage to it is found too.
  */
 #include <config.h>
 
@@ -22,8 +26,9 @@
 #include "backup-internal.h"
 #include "cleanups.h"
 
-#define MAGIC "GKSUMS1\n"
-#define HEADER_LEN 24
+#define MAGIC "GKSUMS2\n"
+#define HEADER_LEN 40
+#define RECORD_LEN (8 + GK_SUM_LEN)
 
 static const unsigned char zero_sum[GK_SUM_LEN];
 
@@ -85,16 +90,36 @@ gk_int_sums_free (struct gk_sums *s)
   s->sum = NULL;
 }
 
+static bool
+record_wanted (const struct gk_sums *s, const struct gk_sums *base,
+               uint64_t i)
+{
+  if (base)
+    return memcmp (s->sum + i * GK_SUM_LEN, base->sum + i * GK_SUM_LEN,
+                   GK_SUM_LEN) != 0;
+  return !gk_int_sum_is_zero (s->sum + i * GK_SUM_LEN);
+}
+
 int
-gk_int_sums_write (gk_h *h, const struct gk_sums *s, const char *path,
+gk_int_sums_write (gk_h *h, const struct gk_sums *s,
+                   const struct gk_sums *base, const char *path,
                    char *hex_rtn)
 {
-  size_t len = HEADER_LEN + s->nr_blocks * GK_SUM_LEN;
-  CLEANUP_FREE unsigned char *buf = malloc (len);
-  uint64_t v;
-  size_t done = 0;
+  CLEANUP_FREE unsigned char *buf = NULL;
+  uint64_t i, n = 0, v;
+  size_t len, done = 0;
   int fd;
 
+  if (base && base->nr_blocks != s->nr_blocks) {
+    error_errno (h, EINVAL, "%s: checksums of a disk of another size",
+                 path);
+    return -1;
+  }
+  for (i = 0; i < s->nr_blocks; ++i)
+    if (record_wanted (s, base, i))
+      n++;
+  len = HEADER_LEN + n * RECORD_LEN;
+  buf = malloc (len);
   if (buf == NULL) {
     perrorf (h, "malloc");
     return -1;
@@ -104,7 +129,19 @@ gk_int_sums_write (gk_h *h, const struct gk_sums *s, const char *path,
   memcpy (buf + 8, &v, 8);
   v = htole64 (s->disk_size);
   memcpy (buf + 16, &v, 8);
-  memcpy (buf + HEADER_LEN, s->sum, s->nr_blocks * GK_SUM_LEN);
+  v = htole64 (base ? GK_SUMS_DELTA : 0);
+  memcpy (buf + 24, &v, 8);
+  v = htole64 (n);
+  memcpy (buf + 32, &v, 8);
+  n = 0;
+  for (i = 0; i < s->nr_blocks; ++i)
+    if (record_wanted (s, base, i)) {
+      unsigned char *r = buf + HEADER_LEN + n++ * RECORD_LEN;
+
+      v = htole64 (i);
+      memcpy (r, &v, 8);
+      memcpy (r + 8, s->sum + i * GK_SUM_LEN, GK_SUM_LEN);
+    }
   gk_int_sha256_hex (buf, len, hex_rtn);
 
   fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -131,12 +168,12 @@ gk_int_sums_write (gk_h *h, const struct gk_sums *s, const char *path,
 
 int
 gk_int_sums_read (gk_h *h, struct gk_sums *s, const char *path,
-                  const char *want_hex)
+                  const char *want_hex, const struct gk_sums *base)
 {
   CLEANUP_FREE unsigned char *buf = NULL;
   char hex[65];
   size_t len = 0, alloc = 0;
-  uint64_t bs, size;
+  uint64_t bs, size, flags, n, i, prev = 0;
   int fd;
 
   fd = open (path, O_RDONLY | O_CLOEXEC);
@@ -181,21 +218,54 @@ gk_int_sums_read (gk_h *h, struct gk_sums *s, const char *path,
   }
   memcpy (&bs, buf + 8, 8);
   memcpy (&size, buf + 16, 8);
+  memcpy (&flags, buf + 24, 8);
+  memcpy (&n, buf + 32, 8);
   bs = le64toh (bs);
   size = le64toh (size);
+  flags = le64toh (flags);
+  n = le64toh (n);
   if (bs != GK_SUMS_BLOCK) {
     error_errno (h, EIO, "%s: checksums of %" PRIu64 "-byte blocks (this "
                  "guestkit uses %d)", path, bs, GK_SUMS_BLOCK);
     return -1;
   }
-  if (gk_int_sums_init (h, s, size) == -1)
-    return -1;
-  if (len != HEADER_LEN + s->nr_blocks * GK_SUM_LEN) {
-    error_errno (h, EIO, "%s: truncated checksums file", path);
-    gk_int_sums_free (s);
+  if ((flags & GK_SUMS_DELTA) && base == NULL) {
+    error_errno (h, EIO, "%s: checksums relative to a backup that is "
+                 "missing", path);
     return -1;
   }
-  memcpy (s->sum, buf + HEADER_LEN, s->nr_blocks * GK_SUM_LEN);
+  if (n > (len - HEADER_LEN) / RECORD_LEN ||
+      len != HEADER_LEN + n * RECORD_LEN) {
+    error_errno (h, EIO, "%s: truncated checksums file", path);
+    return -1;
+  }
+  if (gk_int_sums_init (h, s, size) == -1)
+    return -1;
+  if (flags & GK_SUMS_DELTA) {
+    if (base->disk_size != size) {
+      error_errno (h, EIO, "%s: checksums of a %" PRIu64 "-byte disk over "
+                   "those of a %" PRIu64 "-byte one", path, size,
+                   base->disk_size);
+      gk_int_sums_free (s);
+      return -1;
+    }
+    memcpy (s->sum, base->sum, s->nr_blocks * GK_SUM_LEN);
+  }
+  for (i = 0; i < n; ++i) {
+    const unsigned char *r = buf + HEADER_LEN + i * RECORD_LEN;
+    uint64_t idx;
+
+    memcpy (&idx, r, 8);
+    idx = le64toh (idx);
+    if (idx >= s->nr_blocks || (i > 0 && idx <= prev)) {
+      error_errno (h, EIO, "%s: damaged checksums file (record %" PRIu64
+                   ")", path, i);
+      gk_int_sums_free (s);
+      return -1;
+    }
+    prev = idx;
+    memcpy (s->sum + idx * GK_SUM_LEN, r + 8, GK_SUM_LEN);
+  }
   return 0;
 }
 

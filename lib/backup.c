@@ -476,10 +476,53 @@ gk_backup_get_manifest (gk_h *h, const char *dir, const char *id)
   m = read_manifest (h, dir, id);
   if (m == NULL)
     return NULL;
-  r = strdup (json_object_to_json_string_ext (m, JSON_C_TO_STRING_PRETTY |
+  r = strdup (json_object_to_json_string_ext (m, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE |
                                               JSON_C_TO_STRING_SPACED));
   if (r == NULL)
     perrorf (h, "strdup");
+  json_object_put (m);
+  return r;
+}
+
+/* The checksums of a disk at backup id: an incremental backup's file
+ * holds what changed since its parent's.
+ */
+static int
+load_sums (gk_h *h, const char *dir, const char *id, const char *name,
+           struct gk_sums *s, int depth)
+{
+  CLEANUP_FREE char *path = NULL;
+  struct gk_sums base = { 0 };
+  json_object *m, *md;
+  const char *parent;
+  int r = -1;
+
+  if (depth > 10000) {
+    error_errno (h, ELOOP, "%s: the chain of backups loops", dir);
+    return -1;
+  }
+  m = read_manifest (h, dir, id);
+  if (m == NULL)
+    return -1;
+  md = manifest_disk (h, m, dir, id, name);
+  if (md == NULL)
+    goto out;
+  if (jstr (md, "sums") == NULL || strchr (jstr (md, "sums"), '/')) {
+    error_errno (h, EIO, "%s/%s: damaged manifest", dir, id);
+    goto out;
+  }
+  parent = jstr (m, "parent");
+  if (parent &&
+      load_sums (h, dir, parent, jstr (md, "name"), &base, depth + 1) == -1)
+    goto out;
+  if (asprintf (&path, "%s/%s/%s", dir, id, jstr (md, "sums")) == -1) {
+    perrorf (h, "asprintf");
+    goto out;
+  }
+  r = gk_int_sums_read (h, s, path, jstr (md, "sums_sha256"),
+                        parent ? &base : NULL);
+ out:
+  gk_int_sums_free (&base);
   json_object_put (m);
   return r;
 }
@@ -781,7 +824,8 @@ backup_run (gk_h *h, const struct gk_backup_params *p, bool inc)
   char stamp[32];
   time_t now = time (NULL);
   struct tm tm;
-  bool none;
+  bool none, use_since = true, use_cp = true;
+  int r;
 
   if (p->dir == NULL) {
     error_errno (h, EINVAL, "backup: no backup directory");
@@ -864,9 +908,37 @@ backup_run (gk_h *h, const struct gk_backup_params *p, bool inc)
       goto out;
     }
   }
-  if (open_sources (h, p, since_cp, new_cp, &disks, &nr_disks,
-                    &source) == -1)
+  /* A running domain's backup job is made with the checkpoints: when
+   * libvirt refuses them (the previous checkpoint is gone, or a disk is
+   * not qcow2), the whole disks are read and compared by checksums.
+   */
+  gk_push_error_handler (h, NULL, NULL);
+  r = open_sources (h, p, since_cp, new_cp, &disks, &nr_disks, &source);
+  if (r == -1 && p->domain && since_cp) {
+    CLEANUP_FREE char *why = strdup (gk_last_error (h));
+
+    debug (h, "backup: %s: %s", p->domain, why);
+    use_since = false;
+    r = open_sources (h, p, NULL, new_cp, &disks, &nr_disks, &source);
+    if (r == 0)
+      warning (h, "%s: changes since checkpoint %s are not available (%s): "
+               "comparing every block with the previous backup", p->domain,
+               since_cp, why);
+  }
+  if (r == -1 && p->domain && gk_last_errno (h) == ENOTSUP) {
+    debug (h, "backup: %s: %s", p->domain, gk_last_error (h));
+    use_since = use_cp = false;
+    r = open_sources (h, p, NULL, NULL, &disks, &nr_disks, &source);
+  }
+  gk_pop_error_handler (h);
+  if (r == -1) {
+    /* Said again, through the caller's handler this time. */
+    CLEANUP_FREE char *msg = strdup (gk_last_error (h));
+    int e = gk_last_errno (h);
+
+    error_errno (h, e, "%s", msg ? msg : "backup");
     goto out;
+  }
   if (inc) {
     json_object *ps;
 
@@ -899,7 +971,6 @@ backup_run (gk_h *h, const struct gk_backup_params *p, bool inc)
     const char *fmt = out_format;
     const char *pcp = NULL;
     char sums_hex[65];
-    int r;
 
     if (inc) {
       pdisk = manifest_disk (h, parent, p->dir, parent_id, name);
@@ -916,7 +987,12 @@ backup_run (gk_h *h, const struct gk_backup_params *p, bool inc)
 
     /* The new checkpoint, before anything is read. */
     gk_push_error_handler (h, NULL, NULL);
-    r = gk_disk_checkpoint_create (d, new_cp);
+    if (use_cp)
+      r = gk_disk_checkpoint_create (d, new_cp);
+    else {
+      error_errno (h, ENOTSUP, "%s: no checkpoints", name);
+      r = -1;
+    }
     gk_pop_error_handler (h);
     if (r == 0)
       cp_made[i] = true;
@@ -932,17 +1008,10 @@ backup_run (gk_h *h, const struct gk_backup_params *p, bool inc)
     }
 
     if (inc) {
-      CLEANUP_FREE char *psums = NULL;
-
-      if (asprintf (&psums, "%s/%s/%s", p->dir, parent_id,
-                    jstr (pdisk, "sums")) == -1) {
-        perrorf (h, "asprintf");
+      if (load_sums (h, p->dir, parent_id, name, &j.parent_sums, 0) == -1)
         goto job_err;
-      }
-      if (gk_int_sums_read (h, &j.parent_sums, psums,
-                            jstr (pdisk, "sums_sha256")) == -1)
-        goto job_err;
-      j.mode = pcp && cp_made[i] ? MODE_INC_CHECKPOINT : MODE_INC_SUMS;
+      j.mode = pcp && cp_made[i] && use_since ? MODE_INC_CHECKPOINT
+        : MODE_INC_SUMS;
       fmt = "qcow2";
       if (asprintf (&backing, "../%s/%s", parent_id,
                     jstr (pdisk, "image")) == -1) {
@@ -978,7 +1047,8 @@ backup_run (gk_h *h, const struct gk_backup_params *p, bool inc)
       r = -1;
     j.out = NULL;
     if (r == -1 ||
-        gk_int_sums_write (h, &j.sums, sumspath, sums_hex) == -1) {
+        gk_int_sums_write (h, &j.sums, inc ? &j.parent_sums : NULL,
+                           sumspath, sums_hex) == -1) {
       job_free (&j);
       goto out;
     }
@@ -1053,7 +1123,7 @@ backup_run (gk_h *h, const struct gk_backup_params *p, bool inc)
       perrorf (h, "asprintf");
       goto out;
     }
-    if (json_object_to_file_ext (mpath, manifest, JSON_C_TO_STRING_PRETTY |
+    if (json_object_to_file_ext (mpath, manifest, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE |
                                  JSON_C_TO_STRING_SPACED) == -1) {
       error_errno (h, EIO, "%s: %s", mpath, json_util_get_last_err ());
       goto out;
@@ -1193,8 +1263,7 @@ open_backup_disk (gk_h *h, const char *dir, const char *id,
     perrorf (h, "asprintf");
     goto out;
   }
-  if (sums && gk_int_sums_read (h, sums, spath,
-                                jstr (md, "sums_sha256")) == -1)
+  if (sums && load_sums (h, dir, id, jstr (md, "name"), sums, 0) == -1)
     goto out;
   d = gk_disk_open (h, path, jstr (md, "image_format"), 0);
   if (d == NULL) {
