@@ -22,6 +22,7 @@
 #include "internal.h"
 #include "disk-internal.h"
 #include "cleanups.h"
+#include "vector.h"
 
 #ifdef HAVE_LIBNBD
 
@@ -202,14 +203,23 @@ src_flush (gk_h *h, void *priv)
   return 0;
 }
 
-/* Block status: walk the entries of one meta context. */
+/* Block status: the entries of one meta context are collected during
+ * nbd_block_status and passed on after it returns (libnbd holds the
+ * handle's lock while it calls bs_cb: a caller that reads the disk from
+ * its extent callback would deadlock).
+ */
+struct bs_extent {
+  uint64_t offset, length;
+  unsigned type;
+};
+DEFINE_VECTOR_TYPE (bs_extent_vector, struct bs_extent);
+
 struct bs {
   const char *context;
   bool dirty;                   /* a dirty bitmap, not base:allocation */
-  gk_extent_cb cb;
-  void *opaque;
-  uint64_t offset, end;
-  int r;                        /* the callback's stop value */
+  uint64_t offset, end;         /* where the next entry starts */
+  bs_extent_vector v;
+  bool oom;
 };
 
 static int
@@ -219,7 +229,7 @@ bs_cb (void *user_data, const char *metacontext, uint64_t offset,
   struct bs *b = user_data;
   size_t i;
 
-  if (strcmp (metacontext, b->context) != 0 || b->r != 0)
+  if (strcmp (metacontext, b->context) != 0)
     return 0;
   for (i = 0; i + 1 < nr_entries && b->offset < b->end; i += 2) {
     uint64_t len = entries[i];
@@ -242,10 +252,12 @@ bs_cb (void *user_data, const char *metacontext, uint64_t offset,
       type = GK_EXTENT_ZERO;
     else
       type = GK_EXTENT_DATA;
-    b->r = b->cb (b->opaque, b->offset, len, type);
+    if (bs_extent_vector_append (&b->v, (struct bs_extent) {
+          b->offset, len, type }) == -1) {
+      b->oom = true;
+      return -1;
+    }
     b->offset += len;
-    if (b->r != 0)
-      break;
   }
   return 0;
 }
@@ -255,28 +267,41 @@ block_status (gk_h *h, struct nbd_src *n, const char *context, bool dirty,
               uint64_t offset, uint64_t length, gk_extent_cb cb,
               void *opaque)
 {
-  struct bs b = { context, dirty, cb, opaque, offset, offset + length, 0 };
+  struct bs b = { .context = context, .dirty = dirty, .offset = offset,
+                  .end = offset + length, .v = empty_vector };
+  int r = 0;
 
-  while (b.offset < b.end) {
+  while (b.offset < b.end && r == 0) {
     uint64_t before = b.offset;
     uint64_t count = b.end - b.offset;
+    size_t i;
 
-    if (count > (UINT64_C (1) << 31))
-      count = UINT64_C (1) << 31;
+    if (count > (UINT64_C (1) << 30))
+      count = UINT64_C (1) << 30;
+    b.v.len = 0;
     if (nbd_block_status (n->nbd, count, b.offset,
                           (nbd_extent_callback) { .callback = bs_cb,
-                                                  .user_data = &b }, 0) == -1)
-      return nbd_err (h, n, "block status");
-    if (b.r != 0)
-      return b.r;
+                                                  .user_data = &b },
+                          0) == -1) {
+      if (b.oom)
+        perrorf (h, "realloc");
+      else
+        nbd_err (h, n, "block status");
+      r = -1;
+      break;
+    }
     if (b.offset == before) {
       error_errno (h, EIO, "%s: the NBD server answered block status "
                    "for \"%s\" with nothing at %" PRIu64, n->name, context,
                    b.offset);
-      return -1;
+      r = -1;
+      break;
     }
+    for (i = 0; i < b.v.len && r == 0; ++i)
+      r = cb (opaque, b.v.ptr[i].offset, b.v.ptr[i].length, b.v.ptr[i].type);
   }
-  return 0;
+  bs_extent_vector_reset (&b.v);
+  return r;
 }
 
 static int
