@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <signal.h>
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
@@ -1538,13 +1539,81 @@ checkpoint_absent (gk_h *h, struct backup_job *job)
  * for half a minute, then fail.  A pull-mode backup job outlives the
  * process that began it if that died.
  */
+/* The job is a backup job a guestkit process began (its NBD socket is
+ * in one of our private directories) and that process is gone: end the
+ * job.  1 if it was ended, else 0.
+ */
+static int
+end_stale_job (gk_h *h, virDomainPtr dom, const char *domname)
+{
+  CLEANUP_FREE char *xml = virDomainBackupGetXMLDesc (dom, 0);
+  CLEANUP_FREE char *dir = NULL, *owner = NULL;
+  xmlDocPtr doc;
+  xmlChar *sock = NULL;
+  char *slash, buf[32];
+  virDomainJobInfo info;
+  long pid = 0;
+  FILE *fp;
+  int i;
+
+  if (xml == NULL)
+    return 0;
+  doc = xmlReadMemory (xml, strlen (xml), NULL, NULL,
+                       XML_PARSE_NONET | XML_PARSE_NOERROR |
+                       XML_PARSE_NOWARNING);
+  if (doc) {
+    xmlXPathContextPtr ctx = xmlXPathNewContext (doc);
+    xmlXPathObjectPtr obj =
+      ctx ? xmlXPathEvalExpression (BAD_CAST
+                                    "string(/domainbackup/server/@socket)",
+                                    ctx) : NULL;
+
+    if (obj && obj->type == XPATH_STRING && obj->stringval)
+      sock = xmlStrdup (obj->stringval);
+    xmlXPathFreeObject (obj);
+    xmlXPathFreeContext (ctx);
+    xmlFreeDoc (doc);
+  }
+  if (sock == NULL || strstr ((char *) sock, "/guestkit-backup-") == NULL ||
+      (dir = strdup ((char *) sock)) == NULL) {
+    xmlFree (sock);
+    return 0;
+  }
+  xmlFree (sock);
+  slash = strrchr (dir, '/');
+  *slash = '\0';
+  if (asprintf (&owner, "%s/owner", dir) == -1)
+    return 0;
+  fp = fopen (owner, "r");
+  if (fp) {
+    if (fgets (buf, sizeof buf, fp))
+      pid = strtol (buf, NULL, 10);
+    fclose (fp);
+  }
+  if (pid <= 0 || (kill (pid, 0) == 0 || errno != ESRCH))
+    return 0;                   /* someone else's, or still running */
+  warning (h, "%s: ending the backup job left by guestkit process %ld, "
+           "which died", domname, pid);
+  if (virDomainAbortJob (dom) == -1)
+    return 0;
+  for (i = 0; i < 300; ++i) {
+    if (virDomainGetJobInfo (dom, &info) == -1 ||
+        info.type == VIR_DOMAIN_JOB_NONE)
+      break;
+    usleep (100000);
+  }
+  remove_dir (h, dir);
+  return info.type == VIR_DOMAIN_JOB_NONE;
+}
+
 static int
 check_no_job (gk_h *h, virDomainPtr dom, const char *domname)
 {
   virDomainJobInfo info;
 
   if (virDomainGetJobInfo (dom, &info) == 0 &&
-      info.type != VIR_DOMAIN_JOB_NONE) {
+      info.type != VIR_DOMAIN_JOB_NONE &&
+      end_stale_job (h, dom, domname) == 0) {
     error_errno (h, EBUSY, "%s: the domain has a job running already (a "
                  "backup job left by a process that died?  'virsh "
                  "domjobabort %s' ends it)", domname, domname);
@@ -1675,6 +1744,22 @@ open_running (gk_h *h, virConnectPtr conn, virDomainPtr dom,
   if (asprintf (&job->socket, "%s/nbd.sock", job->dir) == -1) {
     perrorf (h, "backup");
     goto err;
+  }
+  /* Who began the job: if this process dies, the next one ends it. */
+  {
+    CLEANUP_FREE char *owner = NULL;
+    FILE *fp;
+
+    if (asprintf (&owner, "%s/owner", job->dir) == -1 ||
+        (fp = fopen (owner, "w")) == NULL) {
+      perrorf (h, "backup: %s/owner", job->dir);
+      goto err;
+    }
+    fprintf (fp, "%ld\n", (long) getpid ());
+    if (fclose (fp) == EOF) {
+      perrorf (h, "backup: %s", owner);
+      goto err;
+    }
   }
   if (give_dir_to_qemu (h, ctx, job->dir) == -1 ||
       (since && since_disks (h, job, disks, incremental) == -1) ||
