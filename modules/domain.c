@@ -1645,19 +1645,41 @@ check_agent (gk_h *h, xmlXPathContextPtr ctx, const char *domname)
   return 0;
 }
 
+/* quiesce: freeze the guest's filesystems around the start, or fail;
+ * try_quiesce: freeze them if the agent answers, else warn and go on
+ * (crash-consistent).
+ */
+static bool
+agent_connected (xmlXPathContextPtr ctx)
+{
+  CLEANUP_XMLXPATHFREEOBJECT xmlXPathObjectPtr obj =
+    xml_nodes (ctx, NULL, "/domain/devices/channel/target"
+               "[@name='org.qemu.guest_agent.0'][@state='connected']");
+
+  return xml_count (obj) > 0;
+}
+
 static int
 begin_job (gk_h *h, struct backup_job *job, const char *backup_xml,
-           const char *checkpoint_xml, bool quiesce)
+           const char *checkpoint_xml, bool quiesce, bool try_quiesce)
 {
   int r;
 
-  if (quiesce) {
+  if (quiesce || try_quiesce) {
     debug (h, "backup: %s: freezing the guest's filesystems", job->domname);
     if (virDomainFSFreeze (job->dom, NULL, 0, 0) == -1) {
-      libvirt_error (h, "%s: cannot quiesce the guest (guest agent "
-                     "fsfreeze)", job->domname);
-      return -1;
+      if (quiesce) {
+        libvirt_error (h, "%s: cannot quiesce the guest (guest agent "
+                       "fsfreeze)", job->domname);
+        return -1;
+      }
+      warning (h, "%s: the guest agent did not freeze the filesystems "
+               "(%s): the backup is crash-consistent", job->domname,
+               virGetLastErrorMessage ());
+      try_quiesce = false;
     }
+    else
+      quiesce = true;
   }
   debug (h, "backup: %s: virDomainBackupBegin %s%s", job->domname,
          backup_xml, checkpoint_xml ? checkpoint_xml : "");
@@ -1767,8 +1789,10 @@ open_running (gk_h *h, virConnectPtr conn, virDomainPtr dom,
       job_xml (h, job, disks, incremental, &backup_xml,
                &checkpoint_xml) == -1)
     goto err;
+  /* A connected guest agent freezes the filesystems even unasked. */
   if (begin_job (h, job, backup_xml, checkpoint_xml,
-                 flags & GK_DISK_QUIESCE) == -1)
+                 flags & GK_DISK_QUIESCE,
+                 !(flags & GK_DISK_QUIESCE) && agent_connected (ctx)) == -1)
     goto err;
   if (job_exports (h, job, &exports, &bitmaps, disks) == -1)
     goto err;

@@ -82,6 +82,10 @@ no_job "after the full backup"
 full=$(b list bk)
 manifest "$full" "d={x['name']:x for x in m['disks']}; assert set(d)=={'vda','vdb'}, d; assert d['vda']['checkpoint'] and d['vdb']['checkpoint'] is None, d; assert m['source']=={'type':'domain','name':'$dom'}, m['source']"
 V checkpoint-list --name "$dom" | grep -q "^guestkit-" || fail "no libvirt checkpoint after the full backup"
+# The guest has an agent: its filesystems were frozen for the start, unasked.
+tr -d '\r' < "$backup_domain_dir/$dom.console" | grep 'gk-agent: guest-fsfreeze' > agent.log || true
+printf 'gk-agent: guest-fsfreeze-freeze\ngk-agent: guest-fsfreeze-thaw\n' | cmp -s - agent.log ||
+  fail "the full backup did not freeze the guest through its agent: $(cat agent.log)"
 disks_now at-full
 restored_is latest at-full
 echo "ok: full backup of the running domain"
@@ -101,7 +105,7 @@ restored_is "$full" at-full
 b -q verify bk
 echo "ok: incremental backup of the running domain (checkpoint + checksums)"
 
-# Quiesce through the guest agent.
+# --quiesce: the same, and an error if the agent cannot freeze.
 gwrite vda 500 2
 b -q inc --quiesce -d "$dom" bk
 tr -d '\r' < "$backup_domain_dir/$dom.console" | grep 'gk-agent: guest-fsfreeze' | tail -n 2 > agent.log
