@@ -899,14 +899,19 @@ backup_run (gk_h *h, const struct gk_backup_params *p, bool inc)
   if (inc) {
     json_object *pd;
 
+    size_t k;
+
+    /* The first disk with a checkpoint (a running domain's raw disks
+     * have none; its qcow2 disks share the libvirt checkpoint).
+     */
     json_object_object_get_ex (parent, "disks", &pd);
-    if (json_object_array_length (pd) > 0 &&
-        jstr (json_object_array_get_idx (pd, 0), "checkpoint") &&
-        (since_cp = strdup (jstr (json_object_array_get_idx (pd, 0),
-                                  "checkpoint"))) == NULL) {
-      perrorf (h, "strdup");
-      goto out;
-    }
+    for (k = 0; k < json_object_array_length (pd) && since_cp == NULL; ++k)
+      if (jstr (json_object_array_get_idx (pd, k), "checkpoint") &&
+          (since_cp = strdup (jstr (json_object_array_get_idx (pd, k),
+                                    "checkpoint"))) == NULL) {
+        perrorf (h, "strdup");
+        goto out;
+      }
   }
   /* A running domain's backup job is made with the checkpoints: when
    * libvirt refuses them (the previous checkpoint is gone, or a disk is
@@ -1010,8 +1015,9 @@ backup_run (gk_h *h, const struct gk_backup_params *p, bool inc)
     if (inc) {
       if (load_sums (h, p->dir, parent_id, name, &j.parent_sums, 0) == -1)
         goto job_err;
-      j.mode = pcp && cp_made[i] && use_since ? MODE_INC_CHECKPOINT
-        : MODE_INC_SUMS;
+      j.mode = pcp && cp_made[i] && use_since &&
+        (since_cp == NULL || strcmp (pcp, since_cp) == 0)
+        ? MODE_INC_CHECKPOINT : MODE_INC_SUMS;
       fmt = "qcow2";
       if (asprintf (&backing, "../%s/%s", parent_id,
                     jstr (pdisk, "image")) == -1) {

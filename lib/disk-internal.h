@@ -92,6 +92,19 @@ extern int gk_int_disk_open_file (gk_h *h, const char *path,
                                   const char *format, unsigned flags,
                                   struct gk_disk_source *src);
 
+/* lib/vol.c: the source of a pool volume (what gk_disk_open_volume
+ * opens), with its path or URI and format (the caller frees them).
+ */
+extern int gk_int_vol_open_disk (gk_h *h, const char *pool, const char *name,
+                                 unsigned flags, struct gk_disk_source *src,
+                                 char **path_rtn, char **format_rtn);
+/* The guestkit rbd pool over the rados pool ceph_pool with the monitor
+ * host[:port] (host NULL: any), or NULL, no error set, if none: a domain's
+ * rbd disk is then read through librbd with snapshots as checkpoints.
+ */
+extern char *gk_int_pool_find_rbd (gk_h *h, const char *ceph_pool,
+                                   const char *host);
+
 /* lib/disk-nbd.c: libnbd sources.  A qemu-nbd of a local image started
  * by libnbd (socket activation), read-only unless GK_DISK_READWRITE,
  * exposing the dirty bitmap named bitmap (may be NULL):
@@ -116,5 +129,23 @@ extern int gk_int_disk_nbd_dirty (gk_h *h, void *nbd_priv,
                                   uint64_t offset, uint64_t length,
                                   gk_extent_cb cb, void *opaque);
 extern const struct gk_disk_ops gk_int_disk_nbd_ops;
+
+/* lib/qcow2-writer.c: a new qcow2 image (v3, 64 KiB clusters) at path,
+ * created O_EXCL (it must not exist), of size bytes (the header says
+ * size rounded up to 512, as qemu-img create does), optionally an
+ * overlay of backing (recorded as given, e.g. "../0001-.../vda.qcow2")
+ * whose format is backing_format ("qcow2", "raw", ...).  Write-only and
+ * without qemu: pwrite and zero must cover whole 64 KiB clusters, except
+ * a range ending at size (else EINVAL); zero records zero clusters in an
+ * overlay and deallocates otherwise.  pread returns what was written,
+ * zeros for clusters never written in an image without a backing file,
+ * and EIO for those of an overlay (the writer does not read the backing
+ * file).  The image is complete only once close returned 0; after a
+ * failure the caller removes the file.
+ */
+extern int gk_int_qcow2_writer_open (gk_h *h, const char *path,
+                                     uint64_t size, const char *backing,
+                                     const char *backing_format,
+                                     struct gk_disk_source *src);
 
 #endif /* GUESTKIT_DISK_INTERNAL_H */

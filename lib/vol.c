@@ -625,37 +625,105 @@ disk_op (gk_h *h, const char *pool, struct pool_def *def,
   return r;
 }
 
+int
+gk_int_vol_open_disk (gk_h *h, const char *pool, const char *name,
+                      unsigned flags, struct gk_disk_source *src,
+                      char **path_rtn, char **format_rtn)
+{
+  struct disk_arg a = { .name = name, .flags = flags };
+  struct gk_vol_info *info;
+
+  info = gk_vol_get_info (h, pool, name);
+  if (info == NULL)
+    return -1;
+  if (gk_int_with_pool (h, pool, disk_op, &a) == -1) {
+    gk_free_vol_info (info);
+    return -1;
+  }
+  *src = a.src;
+  *path_rtn = info->path;
+  info->path = NULL;
+  *format_rtn = strdup (info->format ? info->format : "raw");
+  gk_free_vol_info (info);
+  if (*format_rtn == NULL) {
+    perrorf (h, "%s/%s", pool, name);
+    if (src->ops->close)
+      src->ops->close (h, src->priv);
+    free (*path_rtn);
+    return -1;
+  }
+  return 0;
+}
+
 gk_disk *
 gk_disk_open_volume (gk_h *h, const char *pool, const char *name,
                      unsigned flags)
 {
-  struct disk_arg a = { .name = name, .flags = flags };
-  CLEANUP_FREE char *label = NULL;
-  CLEANUP_FREE char *format = NULL;
-  struct gk_vol_info *info;
+  struct gk_disk_source src = { 0 };
+  CLEANUP_FREE char *label = NULL, *path = NULL, *format = NULL;
 
   trace (h, "gk_disk_open_volume %s %s %u", pool, name, flags);
   if (flags & ~(GK_DISK_READWRITE | GK_DISK_QUIESCE)) {
     error_errno (h, EINVAL, "gk_disk_open_volume: unknown flags 0x%x", flags);
     return NULL;
   }
-  info = gk_vol_get_info (h, pool, name);
-  if (info == NULL)
-    return NULL;
-  if (asprintf (&label, "%s/%s", pool, name) == -1 ||
-      (info->format && (format = strdup (info->format)) == NULL)) {
+  if (asprintf (&label, "%s/%s", pool, name) == -1) {
     perrorf (h, "%s/%s", pool, name);
-    gk_free_vol_info (info);
     return NULL;
   }
-  if (gk_int_with_pool (h, pool, disk_op, &a) == -1) {
-    gk_free_vol_info (info);
+  if (gk_int_vol_open_disk (h, pool, name, flags, &src, &path,
+                            &format) == -1)
     return NULL;
+  return gk_int_disk_new (h, &src, label, path, format, flags);
+}
+
+/* The guestkit rbd pool over the rados pool ceph_pool with a monitor
+ * host[:port] (host NULL: any), or NULL (no error) when there is none.
+ */
+char *
+gk_int_pool_find_rbd (gk_h *h, const char *ceph_pool, const char *host)
+{
+  CLEANUP_FREE_STRING_LIST char **pools = NULL;
+  CLEANUP_FREE char *hname = NULL;
+  char *found = NULL, *colon;
+  int hport = 0;
+  size_t i, k;
+
+  gk_push_error_handler (h, NULL, NULL);
+  pools = gk_pool_list (h);
+  gk_pop_error_handler (h);
+  if (pools == NULL)
+    return NULL;
+  if (host) {
+    hname = strdup (host);
+    if (hname == NULL)
+      return NULL;
+    colon = strrchr (hname, ':');
+    if (colon && strchr (hname, ']') == NULL && strchr (colon + 1, ':') == NULL) {
+      *colon = '\0';
+      hport = atoi (colon + 1);
+    }
   }
-  {
-    gk_disk *d = gk_int_disk_new (h, &a.src, label, info->path,
-                                  format ? format : "raw", flags);
-    gk_free_vol_info (info);
-    return d;
+  for (i = 0; pools[i] && found == NULL; ++i) {
+    const struct pool_backend *b;
+    struct pool_def *def;
+
+    gk_push_error_handler (h, NULL, NULL);
+    def = gk_int_load_pool (h, pools[i], &b);
+    gk_pop_error_handler (h);
+    if (def == NULL)
+      continue;
+    if (strcmp (def->type, "rbd") == 0 && def->source_name &&
+        strcmp (def->source_name, ceph_pool) == 0) {
+      if (hname == NULL)
+        found = strdup (pools[i]);
+      for (k = 0; hname && k < def->nr_hosts && found == NULL; ++k)
+        if (strcmp (def->hosts[k].name, hname) == 0 &&
+            (hport == 0 || def->hosts[k].port == 0 ||
+             def->hosts[k].port == hport))
+          found = strdup (pools[i]);
+    }
+    gk_int_free_pool_def (def);
   }
+  return found;
 }

@@ -833,6 +833,34 @@ open_shutoff_disk (gk_h *h, virConnectPtr conn, const struct dom_disk *d,
       return NULL;
     r = gk_int_disk_open_file (h, path, format, flags, &src);
   }
+  else if (strcmp (d->type, "network") == 0 && d->protocol &&
+           strcmp (d->protocol, "rbd") == 0 && d->name &&
+           strchr (d->name, '/')) {
+    /* An rbd image of a guestkit rbd pool: librbd, snapshots. */
+    CLEANUP_FREE char *ceph_pool = strndup (d->name, strcspn (d->name, "/"));
+    CLEANUP_FREE char *gkpool = NULL;
+    const char *image = strchr (d->name, '/') + 1;
+
+    if (ceph_pool == NULL) {
+      perrorf (h, "%s", d->target);
+      return NULL;
+    }
+    gkpool = gk_int_pool_find_rbd (h, ceph_pool, d->hosts ? d->hosts[0] : NULL);
+    if (gkpool) {
+      CLEANUP_FREE char *fmt = NULL;
+
+      debug (h, "backup: %s: rbd image %s of guestkit pool %s", d->target,
+             d->name, gkpool);
+      if (gk_int_vol_open_disk (h, gkpool, image, flags, &src, &path,
+                                &fmt) == -1)
+        return NULL;
+      return gk_int_disk_new (h, &src, d->target, path, fmt, flags);
+    }
+    path = network_uri (h, d);
+    if (path == NULL)
+      return NULL;
+    r = gk_int_disk_open_qemu_nbd (h, path, format, flags, NULL, &src);
+  }
   else if (strcmp (d->type, "network") == 0) {
     path = network_uri (h, d);
     if (path == NULL)
