@@ -239,7 +239,7 @@ if [ "$mode" = running ]; then
   # BlockBackend, which the virtio device's write permission forbids.
   qdev=$(virsh -c "$uri" qemu-monitor-command "$dom" --hmp 'info block' |
          awk -v f="$d/disk.qcow2" 'index($0, f) { hit = 1 }
-                                  hit && /Attached to:/ { print $3; exit }')
+                                  hit && !done && /Attached to:/ { print $3; done = 1 }')
   [ -n "$qdev" ] || fail "no device for $d/disk.qcow2 in HMP info block"
   out=$(virsh -c "$uri" qemu-monitor-command "$dom" --hmp \
         "qemu-io -d $qdev \"write -s $d/change.bin 2240M 64M\"")
@@ -302,9 +302,10 @@ done
 t () { cat "$d/t_$1"; }
 s () { cat "$d/s_$1"; }
 mib () { python3 -c "print('%.1f' % ($1 / 1048576))"; }
-ratio () { python3 -c "print('%.3f' % ($1 / max($2, 0.0005)))"; }
+ratio () { python3 -c "print('%.4f' % ($1 / max($2, 0.0005)))"; }
 tmet () { python3 -c "print('met' if $1 >= 1 else 'NOT met')"; }
-smet () { python3 -c "print('met' if $1 <= 1 else 'NOT met')"; }
+# Sizes: met when ours <= theirs in bytes (not the rounded ratio).
+smet () { python3 -c "print('met' if $1 <= $2 else 'NOT met')"; }
 row () { # metric theirs ours ratio [target]
   printf '%-30s %14s %12s %8s   %s\n' "$1" "$2" "$3" "$4" "${5:-}"
 }
@@ -317,11 +318,11 @@ row "metric" "virtnbdbackup" "guestkit" "ratio" ""
 r_ft=$(ratio "$(t vnb_full)" "$(t gk_full)")
 row "full backup (s)" "$(t vnb_full)" "$(t gk_full)" "${r_ft}x" "target >=1x: $(tmet "$r_ft")"
 r_fs=$(ratio "$(s gk_full)" "$(s vnb_full)")
-row "full backup size (MiB, du)" "$(mib "$(s vnb_full)")" "$(mib "$(s gk_full)")" "${r_fs}x" "target <=1x: $(smet "$r_fs")"
+row "full backup size (KiB, du)" "$(( $(s vnb_full) / 1024 ))" "$(( $(s gk_full) / 1024 ))" "${r_fs}x" "target <=1x: $(smet "$(s gk_full)" "$(s vnb_full)")"
 r_it=$(ratio "$(t vnb_inc)" "$(t gk_inc)")
 row "incremental backup (s)" "$(t vnb_inc)" "$(t gk_inc)" "${r_it}x" "target >=1x: $(tmet "$r_it")"
 r_is=$(ratio "$gk_inc_size" "$vnb_inc_size")
-row "incremental size (MiB, du)" "$(mib "$vnb_inc_size")" "$(mib "$gk_inc_size")" "${r_is}x" "target <=1x: $(smet "$r_is")"
+row "incremental size (KiB, du)" "$(( vnb_inc_size / 1024 ))" "$(( gk_inc_size / 1024 ))" "${r_is}x" "target <=1x: $(smet "$gk_inc_size" "$vnb_inc_size")"
 r_rt=$(ratio "$(t vnb_restore)" "$(t gk_restore)")
 row "restore full+inc (s)" "$(t vnb_restore)" "$(t gk_restore)" "${r_rt}x" "target >=1x: $(tmet "$r_rt")"
 [ -f "$d/r-vnb/disk.qcow2" ] &&

@@ -831,6 +831,11 @@ backup_run (gk_h *h, const struct gk_backup_params *p, bool inc)
     error_errno (h, EINVAL, "backup: no backup directory");
     return NULL;
   }
+  if (!!p->domain + !!p->volume + !!p->file != 1) {
+    error_errno (h, EINVAL, "backup: name one source: a domain, a pool "
+                 "volume or a file");
+    return NULL;
+  }
   if (strcmp (out_format, "qcow2") != 0 && strcmp (out_format, "raw") != 0) {
     error_errno (h, EINVAL, "backup: output format \"%s\": qcow2 or raw",
                  out_format);
