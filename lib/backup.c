@@ -75,6 +75,7 @@ struct job {
   struct gk_sums parent_sums;   /* MODE_INC_*: the previous backup's */
   range_vector changed;         /* MODE_INC_CHECKPOINT */
   size_t changed_i;             /* first changed range not yet passed */
+  uint64_t aligned_end;         /* written up to here (granules) */
   range_vector written;         /* what this backup's image holds */
   uint64_t written_bytes;
   /* Progress over several read calls. */
@@ -171,8 +172,20 @@ block_done (void *opaque, uint64_t block, uint64_t offset, size_t len,
 
       if (r->off >= end)
         break;
-      if (a < b && write_piece (j, data, offset, a, b - a, true) == -1)
-        return -1;
+      /* Whole 64 KiB granules (the qcow2 writer's clusters): the rest of
+       * a granule is the disk's current data, in the block too.
+       */
+      a = a / GRANULE * GRANULE;
+      b = (b + GRANULE - 1) / GRANULE * GRANULE;
+      if (b > end)
+        b = end;
+      if (a < j->aligned_end)
+        a = j->aligned_end;
+      if (a < b) {
+        if (write_piece (j, data, offset, a, b - a, true) == -1)
+          return -1;
+        j->aligned_end = b;
+      }
       if (r->off + r->len > end)
         break;                  /* goes on in the next block */
       j->changed_i++;
@@ -681,6 +694,27 @@ create_image (gk_h *h, const char *path, const char *format, uint64_t size,
   return gk_int_run (h, argv, NULL);
 }
 
+/* A new image to write, opened: raw directly, qcow2 through the native
+ * writer (lib/qcow2-writer.c: whole 64 KiB clusters, sparse metadata,
+ * no qemu process).
+ */
+static gk_disk *
+new_image (gk_h *h, const char *path, const char *format, uint64_t size,
+           const char *backing, const char *backing_format)
+{
+  struct gk_disk_source src = { 0 };
+
+  if (strcmp (format, "qcow2") == 0) {
+    if (gk_int_qcow2_writer_open (h, path, size, backing, backing_format,
+                                  &src) == -1)
+      return NULL;
+    return gk_int_disk_new (h, &src, path, path, "qcow2", GK_DISK_READWRITE);
+  }
+  if (create_image (h, path, format, size, backing, backing_format) == -1)
+    return NULL;
+  return gk_disk_open (h, path, format, GK_DISK_READWRITE);
+}
+
 /* The source's disks. */
 static int
 open_sources (gk_h *h, const struct gk_backup_params *p, const char *since,
@@ -1043,10 +1077,8 @@ backup_run (gk_h *h, const struct gk_backup_params *p, bool inc)
     used[i] = strdup (img);
     if (p->disk_start)
       p->disk_start (p->progress_opaque, name, size);
-    if (create_image (h, imgpath, fmt, size, backing,
-                      backing ? jstr (pdisk, "image_format") : NULL) == -1)
-      goto job_err;
-    j.out = gk_disk_open (h, imgpath, fmt, GK_DISK_READWRITE);
+    j.out = new_image (h, imgpath, fmt, size, backing,
+                       backing ? jstr (pdisk, "image_format") : NULL);
     if (j.out == NULL)
       goto job_err;
     debug (h, "backup: %s: %s, %s", name,
@@ -1465,12 +1497,11 @@ gk_backup_restore (gk_h *h, const struct gk_restore_params *p)
       perrorf (h, "asprintf");
       goto out;
     }
-    if (create_image (h, tmp, fmt, size, NULL, NULL) == -1) {
+    out = new_image (h, tmp, fmt, size, NULL, NULL);
+    if (out == NULL && access (tmp, F_OK) != 0) {
       free (tmp);
       tmp = NULL;
-      goto out;
     }
-    out = gk_disk_open (h, tmp, fmt, GK_DISK_READWRITE);
   }
   if (out == NULL)
     goto out;

@@ -61,6 +61,9 @@ b restore --backup "$full" -O qcow2 -o r-full.qcow2 bk
 same_disk at-full.qcow2 qcow2 r-full.qcow2 qcow2
 b verify --backup "$full" bk > /dev/null
 b verify bk > /dev/null
+for img in bk/*/disk.qcow2; do
+  qemu-img check -q -f qcow2 "$img" || fail "qemu-img check $img"
+done
 echo "ok: qcow2 full + incremental (dirty bitmap), restores identical"
 
 # 2. raw: no checkpoint; changes from the block checksums.
