@@ -1,12 +1,13 @@
 /* libguestkit: per-block checksums of backups (see backup-internal.h).
  *
- * The sums file: "GKSUMS2\n", then the block size, the disk size, the
+ * The sums file: "GKSUMS3\n", then the block size, the disk size, the
  * flags (GK_SUMS_DELTA) and the number of records (8 bytes each,
- * little-endian), then the records: a block index (8 bytes) and its
- * GK_SUM_LEN-byte checksum, in increasing order.  A full file lists the
+ * little-endian), then the records: a block index (4 bytes,
+ * little-endian: 4 PiB of 1 MiB blocks) and its GK_SUM_LEN-byte checksum,
+ * in increasing order.  A full file lists the
  * blocks that are not zeros (the others are); a delta file lists the
  * blocks whose checksum differs from the previous backup's.  So the file
- * is small: about 40 bytes per MiB of data, or of change.  The manifest
+ * is small: 20 bytes per MiB of data, or of change.  The manifest
  * records the SHA-256 of the whole file, so damage to it is found too.
  */
 #include <config.h>
@@ -26,9 +27,9 @@
 #include "backup-internal.h"
 #include "cleanups.h"
 
-#define MAGIC "GKSUMS2\n"
+#define MAGIC "GKSUMS3\n"
 #define HEADER_LEN 40
-#define RECORD_LEN (8 + GK_SUM_LEN)
+#define RECORD_LEN (4 + GK_SUM_LEN)
 
 static const unsigned char zero_sum[GK_SUM_LEN];
 
@@ -75,6 +76,11 @@ gk_int_sums_init (gk_h *h, struct gk_sums *s, uint64_t disk_size)
 {
   s->disk_size = disk_size;
   s->nr_blocks = (disk_size + GK_SUMS_BLOCK - 1) / GK_SUMS_BLOCK;
+  if (s->nr_blocks > UINT32_MAX) {
+    error_errno (h, EFBIG, "a disk of %" PRIu64 " bytes is too big for "
+                 "backups (4 PiB at most)", disk_size);
+    return -1;
+  }
   s->sum = calloc (s->nr_blocks ? s->nr_blocks : 1, GK_SUM_LEN);
   if (s->sum == NULL) {
     perrorf (h, "calloc");
@@ -138,9 +144,10 @@ gk_int_sums_write (gk_h *h, const struct gk_sums *s,
     if (record_wanted (s, base, i)) {
       unsigned char *r = buf + HEADER_LEN + n++ * RECORD_LEN;
 
-      v = htole64 (i);
-      memcpy (r, &v, 8);
-      memcpy (r + 8, s->sum + i * GK_SUM_LEN, GK_SUM_LEN);
+      uint32_t i32 = htole32 ((uint32_t) i);
+
+      memcpy (r, &i32, 4);
+      memcpy (r + 4, s->sum + i * GK_SUM_LEN, GK_SUM_LEN);
     }
   gk_int_sha256_hex (buf, len, hex_rtn);
 
@@ -253,10 +260,10 @@ gk_int_sums_read (gk_h *h, struct gk_sums *s, const char *path,
   }
   for (i = 0; i < n; ++i) {
     const unsigned char *r = buf + HEADER_LEN + i * RECORD_LEN;
-    uint64_t idx;
+    uint32_t idx;
 
-    memcpy (&idx, r, 8);
-    idx = le64toh (idx);
+    memcpy (&idx, r, 4);
+    idx = le32toh (idx);
     if (idx >= s->nr_blocks || (i > 0 && idx <= prev)) {
       error_errno (h, EIO, "%s: damaged checksums file (record %" PRIu64
                    ")", path, i);
@@ -264,7 +271,7 @@ gk_int_sums_read (gk_h *h, struct gk_sums *s, const char *path,
       return -1;
     }
     prev = idx;
-    memcpy (s->sum + idx * GK_SUM_LEN, r + 8, GK_SUM_LEN);
+    memcpy (s->sum + (uint64_t) idx * GK_SUM_LEN, r + 4, GK_SUM_LEN);
   }
   return 0;
 }
@@ -317,14 +324,15 @@ block_len (struct gk_blocks *b)
 static int
 finish_block (struct gk_blocks *b)
 {
-  unsigned char sum[GK_SUM_LEN];
+  unsigned char sum[GK_SUM_LEN], md[EVP_MAX_MD_SIZE];
   size_t len = block_len (b);
   int r;
 
   if (b->nonzero && !gk_int_is_zero (b->buf, len)) {
     unsigned int mdlen = 0;
 
-    EVP_Digest (b->buf, len, sum, &mdlen, EVP_sha256 (), NULL);
+    EVP_Digest (b->buf, len, md, &mdlen, EVP_sha256 (), NULL);
+    memcpy (sum, md, GK_SUM_LEN);
     r = b->done (b->opaque, b->cur, b->cur * GK_SUMS_BLOCK, len, b->buf,
                  sum);
   }
