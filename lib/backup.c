@@ -172,7 +172,7 @@ block_done (void *opaque, uint64_t block, uint64_t offset, size_t len,
 
       if (r->off >= end)
         break;
-      /* Whole 64 KiB granules (the qcow2 writer's clusters): the rest of
+      /* Whole 64 KiB granules (the qcow2 writer's subclusters): the rest of
        * a granule is the disk's current data, in the block too.
        */
       a = a / GRANULE * GRANULE;
@@ -651,51 +651,27 @@ fsync_dir (gk_h *h, const char *dir)
   return 0;
 }
 
+/* A new sparse raw image. */
 static int
-create_image (gk_h *h, const char *path, const char *format, uint64_t size,
-              const char *backing, const char *backing_format)
+create_raw (gk_h *h, const char *path, uint64_t size)
 {
-  CLEANUP_FREE char *sizestr = NULL, *bopt = NULL, *fopt = NULL;
-  const char *argv[14];
-  size_t i = 0;
+  int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 
-  if (strcmp (format, "raw") == 0 && backing == NULL) {
-    int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-
-    if (fd == -1 || ftruncate (fd, size) == -1) {
-      perrorf (h, "create: %s", path);
-      if (fd >= 0)
-        close (fd);
-      return -1;
-    }
-    close (fd);
-    return 0;
-  }
-  if (asprintf (&sizestr, "%" PRIu64, size) == -1 ||
-      (backing && asprintf (&bopt, "%s", backing) == -1) ||
-      (backing && asprintf (&fopt, "%s", backing_format) == -1)) {
-    perrorf (h, "asprintf");
+  if (fd == -1 || ftruncate (fd, size) == -1) {
+    perrorf (h, "create: %s", path);
+    if (fd >= 0)
+      close (fd);
     return -1;
   }
-  argv[i++] = "qemu-img";
-  argv[i++] = "create";
-  argv[i++] = "-q";
-  argv[i++] = "-f";
-  argv[i++] = "qcow2";
-  if (backing) {
-    argv[i++] = "-b";
-    argv[i++] = bopt;
-    argv[i++] = "-F";
-    argv[i++] = fopt;
+  if (close (fd) == -1) {
+    perrorf (h, "close: %s", path);
+    return -1;
   }
-  argv[i++] = path;
-  argv[i++] = sizestr;
-  argv[i] = NULL;
-  return gk_int_run (h, argv, NULL);
+  return 0;
 }
 
 /* A new image to write, opened: raw directly, qcow2 through the native
- * writer (lib/qcow2-writer.c: whole 64 KiB clusters, sparse metadata,
+ * writer (lib/qcow2-writer.c: whole 64 KiB subclusters, sparse metadata,
  * no qemu process).
  */
 static gk_disk *
@@ -710,9 +686,14 @@ new_image (gk_h *h, const char *path, const char *format, uint64_t size,
       return NULL;
     return gk_int_disk_new (h, &src, path, path, "qcow2", GK_DISK_READWRITE);
   }
-  if (create_image (h, path, format, size, backing, backing_format) == -1)
+  if (strcmp (format, "raw") != 0 || backing) {
+    error_errno (h, EINVAL, "%s: a new image is qcow2, or raw without a "
+                 "backing file", path);
     return NULL;
-  return gk_disk_open (h, path, format, GK_DISK_READWRITE);
+  }
+  if (create_raw (h, path, size) == -1)
+    return NULL;
+  return gk_disk_open (h, path, "raw", GK_DISK_READWRITE);
 }
 
 /* The source's disks. */
@@ -861,6 +842,7 @@ backup_run (gk_h *h, const struct gk_backup_params *p, bool inc)
   bool none, use_since = true, use_cp = true;
   int r;
 
+  h->cancelled = 0;
   if (p->dir == NULL) {
     error_errno (h, EINVAL, "backup: no backup directory");
     return NULL;
@@ -1397,6 +1379,7 @@ gk_backup_verify (gk_h *h, const char *dir, const char *id,
   int r = 0;
 
   trace (h, "gk_backup_verify %s %s", dir, id ? id : "(latest)");
+  h->cancelled = 0;
   if (id == NULL && (id = latest = need_latest (h, dir)) == NULL)
     return -1;
   m = read_manifest (h, dir, id);
@@ -1440,6 +1423,7 @@ gk_backup_restore (gk_h *h, const struct gk_restore_params *p)
 
   trace (h, "gk_backup_restore %s %s %s", p->dir, p->id ? p->id : "(latest)",
          p->disk ? p->disk : "(the disk)");
+  h->cancelled = 0;
   if (p->dir == NULL || (to_vol ? p->volume == NULL : p->out_file == NULL)) {
     error_errno (h, EINVAL, "restore: name the backup directory and a new "
                  "file or pool volume");

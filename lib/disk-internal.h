@@ -79,6 +79,11 @@ struct gk_disk_source {
 extern gk_disk *gk_int_disk_new (gk_h *h, struct gk_disk_source *src,
                                  const char *name, const char *source,
                                  const char *format, unsigned flags);
+/* 0 if name is a good checkpoint name, else -1 with an EINVAL error
+ * "WHAT: bad checkpoint name ...".
+ */
+extern int gk_int_check_checkpoint_name (gk_h *h, const char *what,
+                                         const char *name);
 /* gk_disk_close, returning -1 (error set) when a writable source could
  * not be flushed and closed cleanly.
  */
@@ -130,12 +135,12 @@ extern int gk_int_disk_nbd_dirty (gk_h *h, void *nbd_priv,
                                   gk_extent_cb cb, void *opaque);
 extern const struct gk_disk_ops gk_int_disk_nbd_ops;
 
-/* lib/qcow2-writer.c: a new qcow2 image (v3, 64 KiB clusters) at path,
+/* lib/qcow2-writer.c: a new qcow2 image (v3, 2 MiB clusters of 64 KiB subclusters: extended L2) at path,
  * created O_EXCL (it must not exist), of size bytes (the header says
  * size rounded up to 512, as qemu-img create does), optionally an
  * overlay of backing (recorded as given, e.g. "../0001-.../vda.qcow2")
  * whose format is backing_format ("qcow2", "raw", ...).  Write-only and
- * without qemu: pwrite and zero must cover whole 64 KiB clusters, except
+ * without qemu: pwrite and zero must cover whole 64 KiB subclusters, except
  * a range ending at size (else EINVAL); zero records zero clusters in an
  * overlay and deallocates otherwise.  pread returns what was written,
  * zeros for clusters never written in an image without a backing file,

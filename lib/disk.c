@@ -424,28 +424,35 @@ not_supported (gk_disk *d, const char *what)
   return -1;
 }
 
-static int
-check_checkpoint_name (gk_disk *d, const char *name)
+/* Checkpoint names go into libvirt's XML and become qemu's bitmap names
+ * and rbd's snapshot names: a safe set for all of them.
+ */
+int
+gk_int_check_checkpoint_name (gk_h *h, const char *what, const char *name)
 {
   size_t i;
 
-  if (name == NULL || name[0] == '\0' || strlen (name) > 255) {
-    error_errno (d->h, EINVAL, "%s: bad checkpoint name", d->name);
-    return -1;
-  }
-  for (i = 0; name[i]; ++i) {
+  for (i = 0; name && name[i]; ++i) {
     unsigned char c = name[i];
 
     if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
           (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.') ||
-        (i == 0 && (c == '-' || c == '.'))) {
-      error_errno (d->h, EINVAL, "%s: bad checkpoint name \"%s\" (letters, "
-                   "digits, '-', '_' and '.' only, not first '-' or '.')",
-                   d->name, name);
-      return -1;
-    }
+        (i == 0 && (c == '-' || c == '.')))
+      break;
+  }
+  if (name == NULL || i == 0 || name[i] || i > 255) {
+    error_errno (h, EINVAL, "%s: bad checkpoint name \"%s\" (letters, "
+                 "digits, '-', '_' and '.' only, not first '-' or '.')",
+                 what, name ? name : "");
+    return -1;
   }
   return 0;
+}
+
+static int
+check_checkpoint_name (gk_disk *d, const char *name)
+{
+  return gk_int_check_checkpoint_name (d->h, d->name, name);
 }
 
 int

@@ -3,8 +3,11 @@
  * Backup images are written once, front to back or in any order, and
  * never read by a guest while they are made.  So, instead of qemu-nbd:
  *
- * - the file is created O_EXCL; data clusters are appended at the end of
- *   the file as they come, written straight from the caller's buffer;
+ * - the file is created O_EXCL; a guest cluster's host cluster is
+ *   reserved at the end of the file when the first of its subclusters
+ *   is written, and each subcluster is written at its place inside it,
+ *   straight from the caller's buffer (what is never written stays a
+ *   hole);
  * - the L1 table and every L2 table live in memory until close, which
  *   places, after the data: the L2 tables that have entries, the L1
  *   table, the refcount blocks and the refcount table, then truncates
@@ -14,24 +17,28 @@
  * - metadata is written sparsely: each table is cluster-aligned and has
  *   a whole cluster for itself (refcount 1), but only its used bytes are
  *   written; the rest of the cluster stays a hole.  du then counts 4 KiB
- *   blocks where qemu writes 64 KiB clusters.
+ *   blocks where qemu writes whole clusters.
  *
- * The image: qcow2 v3, 64 KiB clusters, 16-bit refcounts, no feature
- * bits, optionally a backing file with its format (header extension).
+ * The image: qcow2 v3 with extended L2 entries (incompatible feature bit
+ * 4): 2 MiB clusters of 32 subclusters of 64 KiB, so that one L2 entry
+ * (16 bytes) maps 2 MiB instead of 64 KiB and the metadata of a large
+ * disk takes a few KiB; 16-bit refcounts; optionally a backing file with
+ * its format (header extension).
  *
- * Writes and zeroes must cover whole clusters, except a range that ends
- * at the disk's size (the last cluster, when the size is not a multiple
- * of 64 KiB); anything else is EINVAL.  A cluster may be written again
- * (in place).  Zeroing an overlay's cluster records a qcow2 zero cluster
- * (it hides the backing file's data); zeroing in an image without a
- * backing file deallocates (the cluster reads as zeros anyway, and needs
- * no L2 table).  A data cluster that is zeroed is released: its host
- * cluster is punched out, gets refcount 0, and is reused by the next
- * write.
+ * Writes and zeroes must cover whole 64 KiB subclusters, except a range
+ * that ends at the disk's size (the last subcluster, when the size is
+ * not a multiple of 64 KiB); anything else is EINVAL.  A subcluster may
+ * be written again (in place).  Zeroing an overlay's subcluster sets its
+ * "reads as zeros" bit (it hides the backing file's data, and needs no
+ * host cluster); zeroing in an image without a backing file deallocates
+ * (the subcluster reads as zeros anyway, and needs no L2 table).  A data
+ * subcluster that is zeroed is punched out; its host cluster stays
+ * referenced (refcount 1), even with no allocated subcluster left, and
+ * a later write of the subcluster goes to its old place.
  *
- * Reading (pread) returns what was written: zeros for zeroed clusters
- * and, without a backing file, for clusters never written; EIO for
- * clusters never written in an overlay (their data is in the backing
+ * Reading (pread) returns what was written: zeros for zeroed subclusters
+ * and, without a backing file, for subclusters never written; EIO for
+ * subclusters never written in an overlay (their data is in the backing
  * file, which the writer does not read).
  *
  * A failed write, zero or flush leaves the image in an unknown state:
@@ -53,32 +60,38 @@
 #include "internal.h"
 #include "disk-internal.h"
 #include "cleanups.h"
-#include "vector.h"
 
-#define CLUSTER_BITS 16
+#define CLUSTER_BITS 21                         /* 2 MiB */
 #define CLUSTER_SIZE (UINT64_C (1) << CLUSTER_BITS)
-#define L2_BITS (CLUSTER_BITS - 3)              /* 8192 entries of 8 bytes */
+#define SC_BITS 16                              /* 64 KiB subclusters */
+#define SC_SIZE (UINT64_C (1) << SC_BITS)
+#define SC_PER_CLUSTER 32
+#define L2_BITS (CLUSTER_BITS - 4)              /* 128K entries of 16 bytes */
 #define L2_ENTRIES (UINT64_C (1) << L2_BITS)
-#define RC_BITS (CLUSTER_BITS - 1)              /* 32768 16-bit refcounts */
+#define RC_BITS (CLUSTER_BITS - 1)              /* 1M 16-bit refcounts */
 #define RC_ENTRIES (UINT64_C (1) << RC_BITS)
 #define RT_ENTRIES (CLUSTER_SIZE / 8)           /* refcount table entries */
 
 #define QCOW2_MAGIC 0x514649fb
 #define HEADER_LENGTH 104                       /* v3 without extra fields */
 #define REFCOUNT_ORDER 4                        /* 16 bits */
+#define INCOMPAT_EXTL2 (UINT64_C (1) << 4)      /* extended L2 entries */
 #define EXT_END 0
 #define EXT_BACKING_FORMAT 0xe2792aca
 #define MAX_BACKING_NAME 1023                   /* qemu's limit */
 #define MAX_FORMAT_NAME 255
 
 #define OFLAG_COPIED (UINT64_C (1) << 63)       /* refcount is 1 */
-#define OFLAG_ZERO (UINT64_C (1) << 0)          /* reads as zeros */
 #define OFFSET_MASK UINT64_C (0x00fffffffffffe00)
+/* The subcluster bitmap, the second half of an extended L2 entry: bit n
+ * "allocated" (read from the host cluster), bit 32 + n "reads as zeros";
+ * neither: read from the backing file (or zeros without one).
+ */
+#define ALLOC_BITS(mask) ((uint64_t) (mask))
+#define ZERO_BITS(mask) ((uint64_t) (mask) << 32)
 
 /* qemu refuses L1 tables above 32 MiB: 4M entries, 2 PiB of disk. */
 #define MAX_L1_ENTRIES (UINT64_C (32) * 1024 * 1024 / 8)
-
-DEFINE_VECTOR_TYPE (offset_vector, uint64_t);
 
 struct qw {
   int fd;
@@ -89,12 +102,11 @@ struct qw {
   uint64_t clusters;            /* ... in clusters, rounded up */
   uint64_t l1_size;             /* entries */
   /* L2 tables by L1 index, NULL until an entry is set.  The entries
-   * are the final ones in host order: 0 (unallocated), OFLAG_ZERO, or
-   * a host offset | OFLAG_COPIED.
+   * are the final ones in host order, two words each: 0 or a host
+   * offset | OFLAG_COPIED, then the subcluster bitmap.
    */
   uint64_t **l2;
   uint64_t next_host;           /* the end of the data, a cluster boundary */
-  offset_vector free;           /* released host clusters, for reuse */
   bool failed;                  /* a write failed: do not finish */
 };
 
@@ -111,7 +123,6 @@ qw_free (struct qw *q)
     for (i = 0; i < q->l1_size; ++i)
       free (q->l2[i]);
   free (q->l2);
-  offset_vector_reset (&q->free);
   free (q->path);
   free (q->backing);
   free (q->backing_format);
@@ -139,8 +150,8 @@ full_pwrite (int fd, const void *buf, size_t count, uint64_t offset)
   return 0;
 }
 
-/* Bytes past the end of the file read as zeros (a data cluster that was
- * appended last and only partly written).
+/* Bytes past the end of the file read as zeros (the host cluster
+ * reserved last, only partly written).
  */
 static int
 full_pread (int fd, void *buf, size_t count, uint64_t offset)
@@ -178,22 +189,24 @@ write_at (gk_h *h, struct qw *q, const void *buf, size_t count,
   return 0;
 }
 
-/* Whole clusters, or a range that ends at the end of the disk. */
+/* Whole subclusters, or a range that ends at the end of the disk. */
 static int
 check_request (gk_h *h, struct qw *q, const char *op, uint64_t count,
                uint64_t offset)
 {
-  if (offset % CLUSTER_SIZE != 0 ||
-      (count % CLUSTER_SIZE != 0 && offset + count != q->size)) {
+  if (offset % SC_SIZE != 0 ||
+      (count % SC_SIZE != 0 && offset + count != q->size)) {
     error_errno (h, EINVAL, "%s: qcow2 writer: %s of %" PRIu64 " bytes at %"
-                 PRIu64 " is not whole 64 KiB clusters", q->path, op,
+                 PRIu64 " is not whole 64 KiB subclusters", q->path, op,
                  count, offset);
     return -1;
   }
   return 0;
 }
 
-/* The L2 entry of a guest cluster; allocate its table if asked. */
+/* The L2 entry of a guest cluster (e[0] the descriptor, e[1] the
+ * subcluster bitmap); allocate its table if asked.
+ */
 static uint64_t *
 l2_entry (gk_h *h, struct qw *q, uint64_t cluster, bool alloc)
 {
@@ -202,18 +215,30 @@ l2_entry (gk_h *h, struct qw *q, uint64_t cluster, bool alloc)
   if (q->l2[i] == NULL) {
     if (!alloc)
       return NULL;
-    q->l2[i] = calloc (L2_ENTRIES, sizeof (uint64_t));
+    q->l2[i] = calloc (2 * L2_ENTRIES, sizeof (uint64_t));
     if (q->l2[i] == NULL) {
       perrorf (h, "%s: L2 table", q->path);
       q->failed = true;
       return NULL;
     }
   }
-  return &q->l2[i][cluster & (L2_ENTRIES - 1)];
+  return &q->l2[i][2 * (cluster & (L2_ENTRIES - 1))];
 }
 
-/* The host offset of a guest cluster about to be written: its own, a
- * released one, or a new one at the end of the data.  0 on error.
+/* The subclusters of a cluster that [offset, end) covers (offset and
+ * end in the same cluster, end > offset).
+ */
+static uint32_t
+sc_mask (uint64_t offset, uint64_t end)
+{
+  unsigned first = (offset >> SC_BITS) & (SC_PER_CLUSTER - 1);
+  unsigned last = ((end - 1) >> SC_BITS) & (SC_PER_CLUSTER - 1);
+
+  return (uint32_t) ((UINT64_C (2) << last) - (UINT64_C (1) << first));
+}
+
+/* The host offset of a guest cluster about to be written: its own, or
+ * a new one reserved at the end of the data.  0 on error.
  */
 static uint64_t
 host_cluster (gk_h *h, struct qw *q, uint64_t cluster)
@@ -222,20 +247,11 @@ host_cluster (gk_h *h, struct qw *q, uint64_t cluster)
 
   if (e == NULL)
     return 0;
-  if (*e & OFFSET_MASK)
-    return *e & OFFSET_MASK;
-  /* The last cluster, when the disk ends inside it, is only partly
-   * written: take it from the end of the file, where the rest is a
-   * hole, never a released cluster with old data in it.
-   */
-  if (q->free.len > 0 &&
-      (cluster != q->clusters - 1 || q->size % CLUSTER_SIZE == 0))
-    host = q->free.ptr[--q->free.len];
-  else {
-    host = q->next_host;
-    q->next_host += CLUSTER_SIZE;
-  }
-  *e = host | OFLAG_COPIED;
+  if (e[0] & OFFSET_MASK)
+    return e[0] & OFFSET_MASK;
+  host = q->next_host;
+  q->next_host += CLUSTER_SIZE;
+  e[0] = host | OFLAG_COPIED;
   return host;
 }
 
@@ -245,21 +261,29 @@ qw_pwrite (gk_h *h, void *priv, const void *buf, size_t count,
 {
   struct qw *q = priv;
   const char *p = buf;
-  uint64_t run_host = 0, cluster = offset >> CLUSTER_BITS;
+  uint64_t run_host = 0;
   size_t run_len = 0, done = 0;
 
   if (check_request (h, q, "write", count, offset) == -1)
     return -1;
 
-  /* Consecutive clusters that are consecutive in the file too (new
-   * ones, usually) go out in one pwrite.
+  /* The part of each cluster that the request covers.  Parts that are
+   * consecutive in the file too (those of new clusters, usually) go out
+   * in one pwrite.
    */
   while (done < count) {
-    size_t n = count - done < CLUSTER_SIZE ? count - done : CLUSTER_SIZE;
-    uint64_t host = host_cluster (h, q, cluster);
+    uint64_t pos = offset + done, cluster = pos >> CLUSTER_BITS;
+    uint64_t in = pos & (CLUSTER_SIZE - 1), host, *e;
+    size_t n = count - done < CLUSTER_SIZE - in ?
+      count - done : CLUSTER_SIZE - in;
+    uint32_t mask = sc_mask (pos, pos + n);
 
+    host = host_cluster (h, q, cluster);
     if (host == 0)
       return -1;
+    e = l2_entry (h, q, cluster, false);
+    e[1] = (e[1] | ALLOC_BITS (mask)) & ~ZERO_BITS (mask);
+    host += in;
     if (run_len > 0 && host != run_host + run_len) {
       if (write_at (h, q, p, run_len, run_host, "data") == -1)
         return -1;
@@ -270,26 +294,8 @@ qw_pwrite (gk_h *h, void *priv, const void *buf, size_t count,
       run_host = host;
     run_len += n;
     done += n;
-    cluster++;
   }
   return write_at (h, q, p, run_len, run_host, "data");
-}
-
-/* A host cluster no longer referenced: punch it out (if the filesystem
- * cannot, its old data stays until a write reuses it) and reuse it.
- */
-static int
-release (gk_h *h, struct qw *q, uint64_t host)
-{
-  if (fallocate (q->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-                 host, CLUSTER_SIZE) == -1)
-    debug (h, "%s: punch hole at %" PRIu64 ": %m", q->path, host);
-  if (offset_vector_append (&q->free, host) == -1) {
-    perrorf (h, "%s: free clusters", q->path);
-    q->failed = true;
-    return -1;
-  }
-  return 0;
 }
 
 static int
@@ -297,27 +303,46 @@ qw_zero (gk_h *h, void *priv, uint64_t offset, uint64_t length)
 {
   struct qw *q = priv;
   bool overlay = q->backing != NULL;
-  uint64_t cluster, end;
+  uint64_t pos = offset, end = offset + length;
 
   if (check_request (h, q, "zero", length, offset) == -1)
     return -1;
-  end = (offset + length + CLUSTER_SIZE - 1) >> CLUSTER_BITS;
-  for (cluster = offset >> CLUSTER_BITS; cluster < end; ++cluster) {
-    uint64_t *e;
+  while (pos < end) {
+    uint64_t cluster = pos >> CLUSTER_BITS;
+    uint64_t next = (cluster + 1) << CLUSTER_BITS, *e;
+    uint32_t mask, punch;
 
+    if (next > end)
+      next = end;
     /* No table and no backing file: nothing to deallocate, skip to the
      * next table.
      */
     if (!overlay && q->l2[cluster >> L2_BITS] == NULL) {
-      cluster |= L2_ENTRIES - 1;
+      pos = ((cluster >> L2_BITS) + 1) << (L2_BITS + CLUSTER_BITS);
       continue;
     }
-    e = l2_entry (h, q, cluster, overlay);
+    mask = sc_mask (pos, next);
+    e = l2_entry (h, q, cluster, true);
     if (e == NULL)
       return -1;
-    if ((*e & OFFSET_MASK) && release (h, q, *e & OFFSET_MASK) == -1)
-      return -1;
-    *e = overlay ? OFLAG_ZERO : 0;
+    /* The allocated subclusters among them: punch their data out (if
+     * the filesystem cannot, it stays, unreferenced).  The host cluster
+     * stays in the L2 entry.
+     */
+    punch = (uint32_t) e[1] & mask;
+    if (punch) {
+      unsigned first = __builtin_ctz (punch), last = 31 - __builtin_clz (punch);
+      uint64_t at = (e[0] & OFFSET_MASK) + ((uint64_t) first << SC_BITS);
+      uint64_t len = (uint64_t) (last - first + 1) << SC_BITS;
+
+      if (fallocate (q->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                     at, len) == -1)
+        debug (h, "%s: punch hole at %" PRIu64 ": %m", q->path, at);
+    }
+    e[1] &= ~ALLOC_BITS (mask);
+    if (overlay)
+      e[1] |= ZERO_BITS (mask);
+    pos = next;
   }
   return 0;
 }
@@ -331,17 +356,19 @@ qw_pread (gk_h *h, void *priv, void *buf, size_t count, uint64_t offset)
   while (count > 0) {
     uint64_t cluster = offset >> CLUSTER_BITS;
     uint64_t in = offset & (CLUSTER_SIZE - 1);
-    size_t n = CLUSTER_SIZE - in < count ? CLUSTER_SIZE - in : count;
+    uint64_t in_sc = offset & (SC_SIZE - 1);
+    size_t n = SC_SIZE - in_sc < count ? SC_SIZE - in_sc : count;
     uint64_t *e = l2_entry (h, q, cluster, false);
-    uint64_t entry = e ? *e : 0;
+    uint64_t bit = UINT64_C (1) << (in >> SC_BITS);
+    uint64_t bitmap = e ? e[1] : 0;
 
-    if (entry & OFFSET_MASK) {
-      if (full_pread (q->fd, p, n, (entry & OFFSET_MASK) + in) == -1) {
+    if (bitmap & ALLOC_BITS (bit)) {
+      if (full_pread (q->fd, p, n, (e[0] & OFFSET_MASK) + in) == -1) {
         perrorf (h, "%s: read at %" PRIu64, q->path, offset);
         return -1;
       }
     }
-    else if ((entry & OFLAG_ZERO) || q->backing == NULL)
+    else if ((bitmap & ZERO_BITS (bit)) || q->backing == NULL)
       memset (p, 0, n);
     else {
       error_errno (h, EIO, "%s: offset %" PRIu64 " was never written: its "
@@ -424,21 +451,15 @@ write_table (gk_h *h, struct qw *q, const uint64_t *entries, uint64_t n,
   return 0;
 }
 
-static int
-compare_offsets (const uint64_t *a, const uint64_t *b)
-{
-  return *a < *b ? -1 : *a > *b;
-}
-
 /* The refcount blocks at rb (rb_count of them) for total clusters: 1
- * for each cluster but the released ones (free, sorted).
+ * for each cluster (every one is used once).
  */
 static int
 write_refcounts (gk_h *h, struct qw *q, uint64_t rb, uint64_t rb_count,
                  uint64_t total)
 {
   CLEANUP_FREE uint16_t *block = malloc (CLUSTER_SIZE);
-  uint64_t b, c, f = 0;
+  uint64_t b, c;
 
   if (block == NULL) {
     perrorf (h, "%s: refcount block", q->path);
@@ -450,11 +471,6 @@ write_refcounts (gk_h *h, struct qw *q, uint64_t rb, uint64_t rb_count,
 
     for (c = 0; c < n; ++c)
       block[c] = htobe16 (1);
-    while (f < q->free.len &&
-           (q->free.ptr[f] >> CLUSTER_BITS) < first + n) {
-      block[(q->free.ptr[f] >> CLUSTER_BITS) - first] = 0;
-      f++;
-    }
     if (write_at (h, q, block, n * 2, rb + b * CLUSTER_SIZE,
                   "refcount block") == -1)
       return -1;
@@ -481,7 +497,8 @@ write_header (gk_h *h, struct qw *q, uint64_t l1_offset, uint64_t rt_offset,
   put_be64 (hdr + 40, l1_offset);
   put_be64 (hdr + 48, rt_offset);
   put_be32 (hdr + 56, rt_clusters);
-  /* no snapshots; no incompatible, compatible or autoclear features */
+  put_be64 (hdr + 72, INCOMPAT_EXTL2);
+  /* no snapshots; no compatible or autoclear features */
   put_be32 (hdr + 96, REFCOUNT_ORDER);
   put_be32 (hdr + 100, HEADER_LENGTH);
   if (q->backing) {
@@ -524,11 +541,12 @@ finish (gk_h *h, struct qw *q)
 
     if (q->l2[i] == NULL)
       continue;
-    for (j = 0; j < L2_ENTRIES && q->l2[i][j] == 0; ++j)
+    for (j = 0; j < 2 * L2_ENTRIES && q->l2[i][j] == 0; ++j)
       ;
-    if (j == L2_ENTRIES)
+    if (j == 2 * L2_ENTRIES)
       continue;
-    if (write_table (h, q, q->l2[i], L2_ENTRIES, host, buf, "L2 table") == -1)
+    if (write_table (h, q, q->l2[i], 2 * L2_ENTRIES, host, buf,
+                     "L2 table") == -1)
       return -1;
     l1[i] = host | OFLAG_COPIED;
     host += CLUSTER_SIZE;
@@ -559,7 +577,6 @@ finish (gk_h *h, struct qw *q)
   } while (rb_count + rt_clusters != prev);
   total = (rb >> CLUSTER_BITS) + rb_count + rt_clusters;
 
-  offset_vector_sort (&q->free, compare_offsets);
   if (write_refcounts (h, q, rb, rb_count, total) == -1)
     return -1;
   {
@@ -588,8 +605,7 @@ finish (gk_h *h, struct qw *q)
                     rt_clusters) == -1 ||
       qw_flush (h, q) == -1)
     return -1;
-  debug (h, "%s: qcow2 writer: %" PRIu64 " clusters, %zu released",
-         q->path, total, q->free.len);
+  debug (h, "%s: qcow2 writer: %" PRIu64 " clusters", q->path, total);
   return 0;
 }
 
@@ -643,7 +659,7 @@ gk_int_qcow2_writer_open (gk_h *h, const char *path, uint64_t size,
   /* qemu-img create rounds the size up to a sector; so do we. */
   if (size > (MAX_L1_ENTRIES << (L2_BITS + CLUSTER_BITS))) {
     error_errno (h, EFBIG, "%s: qcow2 writer: %" PRIu64 " bytes is too "
-                 "large for qcow2 with 64 KiB clusters", path, size);
+                 "large for qcow2 with 2 MiB clusters", path, size);
     return -1;
   }
 

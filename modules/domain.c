@@ -1877,33 +1877,6 @@ open_running (gk_h *h, virConnectPtr conn, virDomainPtr dom,
   return -1;
 }
 
-/* Checkpoint names as gk_disk_checkpoint_create takes them (they go into
- * libvirt's XML and become qemu's bitmap names).
- */
-static int
-check_checkpoint_name (gk_h *h, const char *domname, const char *name)
-{
-  size_t i;
-
-  if (name == NULL)
-    return 0;
-  for (i = 0; name[i]; ++i) {
-    unsigned char c = name[i];
-
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-          (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.') ||
-        (i == 0 && (c == '-' || c == '.')))
-      break;
-  }
-  if (i == 0 || name[i] || i > 255) {
-    error_errno (h, EINVAL, "%s: bad checkpoint name \"%s\" (letters, "
-                 "digits, '-', '_' and '.' only, not first '-' or '.')",
-                 domname, name);
-    return -1;
-  }
-  return 0;
-}
-
 static int
 disk_open_domain (gk_h *h, const char *name, const char *uri,
                   const char *since, const char *new_checkpoint,
@@ -1918,8 +1891,9 @@ disk_open_domain (gk_h *h, const char *name, const char *uri,
   gk_disk **ret = NULL;
   int state = 0, reason, r = -1;
 
-  if (check_checkpoint_name (h, name, since) == -1 ||
-      check_checkpoint_name (h, name, new_checkpoint) == -1)
+  if ((since && gk_int_check_checkpoint_name (h, name, since) == -1) ||
+      (new_checkpoint &&
+       gk_int_check_checkpoint_name (h, name, new_checkpoint) == -1))
     return -1;
   conn = connect_uri (h, uri, 0);
   if (conn == NULL)

@@ -15,9 +15,10 @@
  *                         must fail with EINVAL (prints "refused: MSG")
  *   flush
  *
- * --copy copies a raw file: every non-zero 64 KiB cluster is written (a
- * run of them in one request); with a backing file the zero clusters
- * and holes are zeroed (they must hide the backing file's data), without
+ * --copy copies a raw file: every non-zero 64 KiB subcluster (the
+ * writer's granule: its clusters are 2 MiB) is written (a run of them
+ * in one request); with a backing file the zero subclusters and holes
+ * are zeroed (they must hide the backing file's data), without
  * one they are skipped.
  *
  * Numbers are decimal.  On failure the handle's error is printed (one
@@ -38,7 +39,7 @@
 #include "internal.h"
 #include "disk-internal.h"
 
-#define CLUSTER (64 * 1024)
+#define SUBCLUSTER (64 * 1024)       /* the writer's granule */
 #define CHUNK (8 * 1024 * 1024)         /* copy and fill buffers */
 
 static gk_h *h;
@@ -180,7 +181,7 @@ is_zero (const char *p, size_t n)
   return n == 0 || (p[0] == 0 && memcmp (p, p + 1, n - 1) == 0);
 }
 
-/* Zero a range of clusters (overlays only: elsewhere it reads as zeros
+/* Zero a range of subclusters (overlays only: elsewhere it reads as zeros
  * already).
  */
 static void
@@ -190,7 +191,7 @@ zero_range (uint64_t offset, uint64_t length)
     die ();
 }
 
-/* Copy [offset, end) (whole clusters, or up to the end) from fd. */
+/* Copy [offset, end) (whole subclusters, or up to the end) from fd. */
 static void
 copy_data (int fd, char *buf, uint64_t offset, uint64_t end)
 {
@@ -203,12 +204,13 @@ copy_data (int fd, char *buf, uint64_t offset, uint64_t end)
                offset, r == -1 ? strerror (errno) : "short read");
       die ();
     }
-    /* Runs of data clusters and of zero clusters. */
+    /* Runs of data subclusters and of zero subclusters. */
     for (i = 0; i < n; i += run) {
-      bool zero = is_zero (buf + i, n - i < CLUSTER ? n - i : CLUSTER);
+      bool zero = is_zero (buf + i,
+                           n - i < SUBCLUSTER ? n - i : SUBCLUSTER);
 
       for (run = 0; i + run < n; ) {
-        size_t c = n - i - run < CLUSTER ? n - i - run : CLUSTER;
+        size_t c = n - i - run < SUBCLUSTER ? n - i - run : SUBCLUSTER;
 
         if (is_zero (buf + i + run, c) != zero)
           break;
@@ -223,8 +225,8 @@ copy_data (int fd, char *buf, uint64_t offset, uint64_t end)
   }
 }
 
-/* Data regions (SEEK_DATA/SEEK_HOLE) widened to whole clusters; the
- * clusters wholly in holes are skipped or zeroed.
+/* Data regions (SEEK_DATA/SEEK_HOLE) widened to whole subclusters;
+ * the subclusters wholly in holes are skipped or zeroed.
  */
 static void
 copy (const char *raw)
@@ -247,7 +249,7 @@ copy (const char *raw)
     }
     if (data == -1)
       data = size;
-    start = data / CLUSTER * CLUSTER;
+    start = data / SUBCLUSTER * SUBCLUSTER;
     zero_range (pos, start - pos);
     if (start >= size)
       break;
@@ -256,7 +258,7 @@ copy (const char *raw)
       perror ("lseek");
       die ();
     }
-    end = (hole + CLUSTER - 1) / CLUSTER * CLUSTER;
+    end = (hole + SUBCLUSTER - 1) / SUBCLUSTER * SUBCLUSTER;
     if (end > size)
       end = size;
     copy_data (fd, buf, start, end);

@@ -123,6 +123,15 @@ grep -q "/etc/nope: No such file or directory" "$d/err" || fail "missing file: $
 b -v ls -m /dev/sda bkf / 2>&1 | grep -q "on /: native" || fail "ls did not use the native engine"
 echo "ok: ls and cat read a backup natively"
 
+# A filesystem the native engine does not read: the appliance.
+truncate -s 300M xfs.img
+mkfs.xfs -q xfs.img
+b -q full -a xfs.img --format raw bkx
+b -v ls -m /dev/sda bkx / > "$d/out" 2> "$d/err" || fail "ls of an xfs backup: $(tail -3 "$d/err")"
+grep -q "on /: the appliance" "$d/err" || fail "ls of xfs did not say it used the appliance"
+[ ! -s "$d/out" ] || fail "ls of an empty xfs: $(cat "$d/out")"
+echo "ok: ls of a backup the native engine cannot read goes through the appliance"
+
 # 5. Damage is found by verify (and by restore).
 cp -a bk bk-bad
 img=bk-bad/$full/disk.qcow2
@@ -169,6 +178,26 @@ same_disk big.qcow2 qcow2 rk.raw raw
 [ "$(bitmaps big.qcow2 | wc -w)" = 1 ] || fail "stray checkpoints: $(bitmaps big.qcow2)"
 rm -f rk.raw
 echo "ok: a killed backup leaves the chain valid; the next run cleans up"
+
+# SIGINT (Ctrl-C) and SIGTERM stop a run and undo it: no new backup, no
+# files, the new checkpoint deleted, the previous one kept.
+qemu-io -f qcow2 -c 'write -P 0x9b 0 500M' big.qcow2 > /dev/null
+for sig in INT TERM; do
+  before=$(bitmaps big.qcow2)
+  n=$(b list bkk | wc -l)
+  "$run" guestkit-backup -q inc -a big.qcow2 --format qcow2 bkk 2> sig.err &
+  pid=$!
+  for i in $(seq 1 500); do ls -A bkk | grep -q gk-tmp && break; sleep 0.01; done
+  sleep 0.2
+  kill -$sig $pid || fail "the backup finished before SIG$sig"
+  rc=0; wait $pid || rc=$?
+  [ "$rc" = 1 ] || fail "SIG$sig: exit status $rc ($(cat sig.err))"
+  grep -q "cancelled" sig.err || fail "SIG$sig: $(cat sig.err)"
+  [ "$(b list bkk | wc -l)" = "$n" ] || fail "SIG$sig: a cancelled backup was committed"
+  ls -A bkk | grep -q gk-tmp && fail "SIG$sig: a cancelled backup left its files"
+  [ "$(bitmaps big.qcow2)" = "$before" ] || fail "SIG$sig: checkpoints $(bitmaps big.qcow2), before $before"
+done
+echo "ok: SIGINT and SIGTERM cancel a run and undo it"
 
 # 7. Bad input: one line, exit 1, nothing changed.
 err () {   # EXPECTED-TEXT COMMAND...
