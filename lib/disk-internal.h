@@ -135,8 +135,8 @@ extern int gk_int_disk_nbd_dirty (gk_h *h, void *nbd_priv,
                                   gk_extent_cb cb, void *opaque);
 extern const struct gk_disk_ops gk_int_disk_nbd_ops;
 
-/* lib/qcow2-writer.c: a new qcow2 image (v3, 2 MiB clusters of 64 KiB subclusters: extended L2) at path,
- * created O_EXCL (it must not exist), of size bytes (the header says
+/* lib/qcow2-writer.c: a new qcow2 image (v3, extended L2: 2 MiB
+ * clusters of 64 KiB subclusters) at path, created O_EXCL (it must not exist), of size bytes (the header says
  * size rounded up to 512, as qemu-img create does), optionally an
  * overlay of backing (recorded as given, e.g. "../0001-.../vda.qcow2")
  * whose format is backing_format ("qcow2", "raw", ...).  Write-only and
