@@ -825,7 +825,7 @@ backup_run (gk_h *h, const struct gk_backup_params *p, bool inc)
 {
   CLEANUP_FREE char *parent_id = NULL, *chain = NULL, *id = NULL;
   CLEANUP_FREE char *tmpdir = NULL, *finaldir = NULL, *new_cp = NULL;
-  CLEANUP_FREE char *since_cp = NULL;
+  CLEANUP_FREE char *since_cp = NULL, *run = NULL;
   json_object *parent = NULL, *source = NULL, *manifest = NULL;
   json_object *disks_json = NULL;
   gk_disk **disks = NULL;
@@ -899,12 +899,17 @@ backup_run (gk_h *h, const struct gk_backup_params *p, bool inc)
   if (chain == NULL && (chain = random_hex (h)) == NULL)
     goto out;
 
+  /* The checkpoint's name is this run's own: a run killed within the
+   * same second with the same ID may have left one of that ID.
+   */
+  if ((run = random_hex (h)) == NULL)
+    goto out;
   gmtime_r (&now, &tm);
   strftime (stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
   if (asprintf (&id, "%04lu-%s-%s", seq, stamp, inc ? "inc" : "full") == -1 ||
       asprintf (&tmpdir, "%s/" TMP_PREFIX "%s", p->dir, id) == -1 ||
       asprintf (&finaldir, "%s/%s", p->dir, id) == -1 ||
-      asprintf (&new_cp, "guestkit-%s-%s", chain, id) == -1) {
+      asprintf (&new_cp, "guestkit-%s-%s-%s", chain, id, run) == -1) {
     perrorf (h, "asprintf");
     goto out;
   }
