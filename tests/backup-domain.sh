@@ -5,7 +5,7 @@
 # job runs.  Source after functions.sh, libvirtd.sh and testvm.sh, and
 # after start_libvirtd; then:
 #
-#   backup_domain_check || exit 77     # says why the domain cannot run
+#   backup_domain_check                # fails, saying what is missing
 #   start_backup_domain NAME DISK...   # define + start, wait for the guest
 #   guest_run NAME 'COMMAND' [SECS]    # run it in the guest (sh -c): its
 #                                      # output, and its exit status
@@ -34,13 +34,16 @@ virtlogd_pid=
 # Kernel modules of the initramfs: virtio disks and the agent's port.
 backup_domain_modules="virtio_pci virtio_blk virtio_console"
 
+# Everything the domain needs is installed by scripts/setup.sh: what is
+# missing fails the test (it is not skipped).
 backup_domain_check () {
-  testvm_check > /dev/null || { echo "$0: SKIP: no backup domain: $testvm_why"; return 1; }
+  testvm_check > /dev/null ||
+    fail "no backup domain: $testvm_why (scripts/setup.sh installs it)"
   local b
-  for b in virsh virtlogd qemu-img python3; do
-    command -v "$b" > /dev/null || { echo "$0: SKIP: $b is not installed"; return 1; }
+  for b in virsh virtlogd libvirtd qemu-img qemu-io python3; do
+    command -v "$b" > /dev/null ||
+      fail "$b is not installed (scripts/setup.sh installs it)"
   done
-  return 0
 }
 
 # The initramfs's /init: modules, disks, then a loop that reads

@@ -6,6 +6,10 @@
 #   start_ceph_cluster POOL     # sets ceph_dir, ceph_conf, ceph_mon_host,
 #                               # ceph_admin_keyring; stops on exit
 #   ceph_cmd osd pool ls        # the ceph CLI on this cluster
+#   ceph_pyrbd POOL IMAGE w|x OFF:LEN...  # write random bytes (w) or
+#                               # discard (x) with librbd from outside
+#                               # guestkit ($ceph_pyrbd_cmd: the same as
+#                               # one command line)
 #   stop_ceph_cluster
 # Ports are not Ceph's defaults (mon v2 13300, v1 16789), so a cluster
 # that happens to run on this machine cannot be reached by mistake.
@@ -134,4 +138,30 @@ stop_ceph_cluster () {
   [ -z "${ceph_dir:-}" ] || rm -rf "$ceph_dir"
   ceph_dir=
   [ -z "${cleanup_extra:-}" ] || rm -rf "$cleanup_extra"
+}
+
+# librbd's Python binding comes with ceph-common (python3-rbd), for the
+# system's python3 (not a pyenv one first on PATH).
+ceph_pyrbd_py=/usr/bin/python3
+ceph_pyrbd_setup () {
+  "$ceph_pyrbd_py" -c 'import rados, rbd' 2>/dev/null ||
+    fail "python3-rbd is not installed for $ceph_pyrbd_py (scripts/setup.sh installs the Ceph packages)"
+  cat > "$ceph_dir/pyrbd.py" <<'PY'
+import os, sys, rados, rbd
+conf, pool, img, op = sys.argv[1:5]
+with rados.Rados(conffile=conf) as c:
+    with c.open_ioctx(pool) as io:
+        with rbd.Image(io, img) as im:
+            for spec in sys.argv[5:]:
+                off, n = (int(x) for x in spec.split(":"))
+                if op == "w":
+                    im.write(os.urandom(n), off)
+                else:
+                    im.discard(off, n)
+PY
+  ceph_pyrbd_cmd="$ceph_pyrbd_py $ceph_dir/pyrbd.py $ceph_conf"
+}
+ceph_pyrbd () {
+  [ -n "${ceph_pyrbd_cmd:-}" ] || ceph_pyrbd_setup
+  $ceph_pyrbd_cmd "$@"
 }

@@ -10,9 +10,6 @@ set -e
 export CEPH_TEST_MON_V1_PORT=${CEPH_TEST_MON_V1_PORT_BACKUP:-16891}
 export CEPH_TEST_MON_V2_PORT=${CEPH_TEST_MON_V2_PORT_BACKUP:-13402}
 . "$abs_top_srcdir/tests/ceph-cluster.sh"
-py=/usr/bin/python3
-"$py" -c 'import rados, rbd' 2>/dev/null ||
-  fail "python3-rbd is not installed for $py (scripts/setup.sh installs the Ceph packages)"
 
 d="$(mktemp -d)"
 cleanup_extra="$d"
@@ -20,25 +17,13 @@ export GUESTKIT_STATE_DIR="$d/state"
 b () { ours guestkit-backup "$@"; }
 g () { ours guestkit "$@"; }
 export_to () { rm -f "$2"; rbd_cmd export --no-progress "gkbk/$1" "$2" > /dev/null || fail "rbd export $1"; }
-snaps () { rbd_cmd snap ls --format json "gkbk/$1" | "$py" -c 'import json,sys; print(" ".join(s["name"] for s in json.load(sys.stdin)))'; }
-cat > "$d/pyrbd.py" <<'PY'
-import os, sys, rados, rbd
-conf, pool, img, op = sys.argv[1:5]
-with rados.Rados(conffile=conf) as c:
-    with c.open_ioctx(pool) as io:
-        with rbd.Image(io, img) as im:
-            for spec in sys.argv[5:]:
-                off, n = (int(x) for x in spec.split(":"))
-                if op == "w":
-                    im.write(os.urandom(n), off)
-                else:
-                    im.discard(off, n)
-PY
-pyrbd () { "$py" "$d/pyrbd.py" "$ceph_conf" gkbk "$@"; }
+snaps () { rbd_cmd snap ls --format json "gkbk/$1" | python3 -c 'import json,sys; print(" ".join(s["name"] for s in json.load(sys.stdin)))'; }
+pyrbd () { ceph_pyrbd gkbk "$@"; }
 cd "$d"
 
 t0=$(date +%s)
 start_ceph_cluster gkbk
+ceph_pyrbd_setup
 echo "ok: ceph cluster up in $(( $(date +%s) - t0 )) s"
 g pool-define-as r rbd --source-host "$ceph_mon_host" --source-name gkbk \
   --auth-type ceph --auth-username admin \

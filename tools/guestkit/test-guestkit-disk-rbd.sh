@@ -17,11 +17,7 @@ export CEPH_TEST_MON_V1_PORT=${CEPH_TEST_MON_V1_PORT_DISK:-16889}
 export CEPH_TEST_MON_V2_PORT=${CEPH_TEST_MON_V2_PORT_DISK:-13400}
 . "$abs_top_srcdir/tests/ceph-cluster.sh"
 
-# librbd's Python binding comes with ceph-common (python3-rbd), for the
-# system's python3.
 py=/usr/bin/python3
-"$py" -c 'import rados, rbd' 2>/dev/null ||
-  fail "python3-rbd is not installed for $py (scripts/setup.sh installs the Ceph packages)"
 tool="$abs_top_builddir/tests/disk-tool"
 [ -x "$tool" ] || make -C "$abs_top_builddir/tests" disk-tool > /dev/null
 [ -x "$abs_top_builddir/tests/.libs/disk-tool" ] || fail "tests/.libs/disk-tool was not built"
@@ -48,22 +44,9 @@ refused () {
   echo "ok: refused: $(cat "$d/err")"
 }
 # Write random bytes (w) or discard (x) at OFFSET:LENGTH..., with librbd
-# from outside guestkit: pyrbd IMAGE w|x OFF:LEN...  ($pyrbd is the same
-# as a command line, for disk-tool's sh.)
-cat > "$d/pyrbd.py" <<'PY'
-import os, sys, rados, rbd
-conf, pool, img, op = sys.argv[1:5]
-with rados.Rados(conffile=conf) as c:
-    with c.open_ioctx(pool) as io:
-        with rbd.Image(io, img) as im:
-            for spec in sys.argv[5:]:
-                off, n = (int(x) for x in spec.split(":"))
-                if op == "w":
-                    im.write(os.urandom(n), off)
-                else:
-                    im.discard(off, n)
-PY
-pyrbd () { "$py" "$d/pyrbd.py" "$ceph_conf" gkpool "$@"; }
+# from outside guestkit (tests/ceph-cluster.sh): pyrbd IMAGE w|x
+# OFF:LEN...; for disk-tool's sh, "$ceph_pyrbd_cmd gkpool" is the same.
+pyrbd () { ceph_pyrbd gkpool "$@"; }
 # Compare our ranges with rbd diff's: same_ranges OURS RBD_JSON MODE SIZE.
 # extents: ours are "OFF LEN TYPE" lines that must cover [0, SIZE) in
 # order, their data ranges against rbd's exists=true ranges; changed:
@@ -104,6 +87,7 @@ PY
 
 t0=$(date +%s)
 start_ceph_cluster gkpool
+ceph_pyrbd_setup
 echo "ok: ceph cluster up in $(( $(date +%s) - t0 )) s"
 g pool-define-as r rbd --source-host "$ceph_mon_host" --source-name gkpool \
   --auth-type ceph --auth-username admin \
@@ -143,7 +127,7 @@ dt --vol r/b.img snap-create s1 + snap-list > "$d/list"
 rbd_cmd snap ls gkpool/b.img | grep -qw s1 || fail "no rbd snapshot s1"
 export_to b.img@s1 "$d/s1"
 dt --vol r/b.img snap-create s2 \
-  + sh "$py $d/pyrbd.py $ceph_conf gkpool b.img w 0:4096 $((40*M)):100" \
+  + sh "$ceph_pyrbd_cmd gkpool b.img w 0:4096 $((40*M)):100" \
   + cat > "$d/pinned"
 export_to b.img@s2 "$d/s2"
 export_to b.img "$d/head"
