@@ -1,14 +1,15 @@
 /* libguestkit: per-block checksums of backups (see backup-internal.h).
  *
- * The sums file: "GKSUMS3\n", then the block size, the disk size, the
- * flags (GK_SUMS_DELTA) and the number of records (8 bytes each,
- * little-endian), then the records: a block index (4 bytes,
- * little-endian: 4 PiB of 1 MiB blocks) and its GK_SUM_LEN-byte checksum,
- * in increasing order.  A full file lists the
- * blocks that are not zeros (the others are); a delta file lists the
- * blocks whose checksum differs from the previous backup's.  So the file
- * is small: 20 bytes per MiB of data, or of change.  The manifest
- * records the SHA-256 of the whole file, so damage to it is found too.
+ * The sums file: "GKSUMS4\n", then the block size, the disk size, the
+ * flags (GK_SUMS_DELTA) and the number of runs (8 bytes each,
+ * little-endian), then the runs in increasing order, each the index of
+ * its first block and its number of blocks (4 bytes each, little-endian:
+ * 4 PiB of 1 MiB blocks), followed by that many GK_SUM_LEN-byte
+ * checksums.  A full file lists the blocks that are not zeros (the
+ * others are); a delta file lists the blocks whose checksum differs from
+ * the previous backup's.  So the file is small: 16 bytes per MiB of data,
+ * or of change, and 8 per run of them.  The manifest records the SHA-256
+ * of the whole file, so damage to it is found too.
  */
 #include <config.h>
 
@@ -27,9 +28,9 @@
 #include "backup-internal.h"
 #include "cleanups.h"
 
-#define MAGIC "GKSUMS3\n"
+#define MAGIC "GKSUMS4\n"
 #define HEADER_LEN 40
-#define RECORD_LEN (4 + GK_SUM_LEN)
+#define RUN_LEN 8
 
 static const unsigned char zero_sum[GK_SUM_LEN];
 
@@ -112,7 +113,8 @@ gk_int_sums_write (gk_h *h, const struct gk_sums *s,
                    char *hex_rtn)
 {
   CLEANUP_FREE unsigned char *buf = NULL;
-  uint64_t i, n = 0, v;
+  unsigned char *p;
+  uint64_t i, n = 0, runs = 0, v;
   size_t len, done = 0;
   int fd;
 
@@ -122,9 +124,12 @@ gk_int_sums_write (gk_h *h, const struct gk_sums *s,
     return -1;
   }
   for (i = 0; i < s->nr_blocks; ++i)
-    if (record_wanted (s, base, i))
+    if (record_wanted (s, base, i)) {
+      if (i == 0 || !record_wanted (s, base, i - 1))
+        runs++;
       n++;
-  len = HEADER_LEN + n * RECORD_LEN;
+    }
+  len = HEADER_LEN + runs * RUN_LEN + n * GK_SUM_LEN;
   buf = malloc (len);
   if (buf == NULL) {
     perrorf (h, "malloc");
@@ -137,18 +142,27 @@ gk_int_sums_write (gk_h *h, const struct gk_sums *s,
   memcpy (buf + 16, &v, 8);
   v = htole64 (base ? GK_SUMS_DELTA : 0);
   memcpy (buf + 24, &v, 8);
-  v = htole64 (n);
+  v = htole64 (runs);
   memcpy (buf + 32, &v, 8);
-  n = 0;
-  for (i = 0; i < s->nr_blocks; ++i)
-    if (record_wanted (s, base, i)) {
-      unsigned char *r = buf + HEADER_LEN + n++ * RECORD_LEN;
+  p = buf + HEADER_LEN;
+  for (i = 0; i < s->nr_blocks; ) {
+    uint64_t j;
+    uint32_t le;
 
-      uint32_t i32 = htole32 ((uint32_t) i);
-
-      memcpy (r, &i32, 4);
-      memcpy (r + 4, s->sum + i * GK_SUM_LEN, GK_SUM_LEN);
+    if (!record_wanted (s, base, i)) {
+      i++;
+      continue;
     }
+    for (j = i + 1; j < s->nr_blocks && record_wanted (s, base, j); ++j)
+      ;
+    le = htole32 ((uint32_t) i);
+    memcpy (p, &le, 4);
+    le = htole32 ((uint32_t) (j - i));
+    memcpy (p + 4, &le, 4);
+    memcpy (p + RUN_LEN, s->sum + i * GK_SUM_LEN, (j - i) * GK_SUM_LEN);
+    p += RUN_LEN + (j - i) * GK_SUM_LEN;
+    i = j;
+  }
   gk_int_sha256_hex (buf, len, hex_rtn);
 
   fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -180,7 +194,8 @@ gk_int_sums_read (gk_h *h, struct gk_sums *s, const char *path,
   CLEANUP_FREE unsigned char *buf = NULL;
   char hex[65];
   size_t len = 0, alloc = 0;
-  uint64_t bs, size, flags, n, i, prev = 0;
+  uint64_t bs, size, flags, n, i, next = 0;
+  size_t pos;
   int fd;
 
   fd = open (path, O_RDONLY | O_CLOEXEC);
@@ -241,8 +256,7 @@ gk_int_sums_read (gk_h *h, struct gk_sums *s, const char *path,
                  "missing", path);
     return -1;
   }
-  if (n > (len - HEADER_LEN) / RECORD_LEN ||
-      len != HEADER_LEN + n * RECORD_LEN) {
+  if (n > (len - HEADER_LEN) / RUN_LEN) {
     error_errno (h, EIO, "%s: truncated checksums file", path);
     return -1;
   }
@@ -258,22 +272,46 @@ gk_int_sums_read (gk_h *h, struct gk_sums *s, const char *path,
     }
     memcpy (s->sum, base->sum, s->nr_blocks * GK_SUM_LEN);
   }
+  /* Runs in increasing order, apart (a run ends where the next could
+   * have gone on), inside the disk, and exactly filling the file.
+   */
+  pos = HEADER_LEN;
   for (i = 0; i < n; ++i) {
-    const unsigned char *r = buf + HEADER_LEN + i * RECORD_LEN;
-    uint32_t idx;
+    uint32_t start, count;
 
-    memcpy (&idx, r, 4);
-    idx = le32toh (idx);
-    if (idx >= s->nr_blocks || (i > 0 && idx <= prev)) {
-      error_errno (h, EIO, "%s: damaged checksums file (record %" PRIu64
-                   ")", path, i);
+    if (len - pos < RUN_LEN)
+      goto truncated;
+    memcpy (&start, buf + pos, 4);
+    memcpy (&count, buf + pos + 4, 4);
+    start = le32toh (start);
+    count = le32toh (count);
+    pos += RUN_LEN;
+    if (count == 0 || start >= s->nr_blocks ||
+        count > s->nr_blocks - start || (i > 0 && start <= next)) {
+      error_errno (h, EIO, "%s: damaged checksums file (run %" PRIu64 ")",
+                   path, i);
       gk_int_sums_free (s);
       return -1;
     }
-    prev = idx;
-    memcpy (s->sum + (uint64_t) idx * GK_SUM_LEN, r + 4, GK_SUM_LEN);
+    if ((len - pos) / GK_SUM_LEN < count)
+      goto truncated;
+    memcpy (s->sum + (uint64_t) start * GK_SUM_LEN, buf + pos,
+            (size_t) count * GK_SUM_LEN);
+    pos += (size_t) count * GK_SUM_LEN;
+    next = (uint64_t) start + count;
+  }
+  if (pos != len) {
+    error_errno (h, EIO, "%s: damaged checksums file (%zu bytes after the "
+                 "last run)", path, len - pos);
+    gk_int_sums_free (s);
+    return -1;
   }
   return 0;
+
+ truncated:
+  error_errno (h, EIO, "%s: truncated checksums file", path);
+  gk_int_sums_free (s);
+  return -1;
 }
 
 /* Blocks. */
