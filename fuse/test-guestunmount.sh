@@ -245,11 +245,19 @@ expect 0 "$mp"
 [ $((SECONDS - start)) -lt 10 ] || fail "waited for a process that is not guestmount"
 stop_pid "$fake"
 
-# Busy: an open file descriptor inside keeps the mount busy for 3 s; the
-# default retries (after 1 s, then 2 s more) get through.
+# Busy: an open file descriptor inside keeps the mount busy until
+# guestunmount has said it retries (not a fixed time: under valgrind, on
+# a loaded machine, guestunmount can take longer than that to start); the
+# default retries (after 1 s, then 2 s more) then get through.
 fake_mount "$mp" guestmount:PID guestmount 0
-rm -f "$d/holding"
-python3 -c 'import os, sys, time; os.open(sys.argv[1], os.O_PATH); open(sys.argv[2], "w").close(); time.sleep(3)' "$mp" "$d/holding" &
+rm -f "$d/holding" "$d/release" "$d/err.all"
+python3 -c 'import os, sys, time
+os.open(sys.argv[1], os.O_PATH)
+open(sys.argv[2], "w").close()
+for i in range(1200):
+    if os.path.exists(sys.argv[3]):
+        break
+    time.sleep(0.05)' "$mp" "$d/holding" "$d/release" &
 holder=$!
 pids+=("$holder")
 # Busy only once the holder has its descriptor (python starts slowly
@@ -259,7 +267,16 @@ for i in $(seq 1 200); do [ -e "$d/holding" ] && break; sleep 0.05; done
 expect 2 -q --no-retry "$mp"
 [ ! -s "$d/err" ] || fail "-q --no-retry printed: $(cat "$d/err")"
 mounted "$mp" || fail "unmounted although busy"
+rm -f "$d/err.all"
+( for i in $(seq 1 1200); do
+    grep -qs "retrying in 1 s" "$d/err.all" && break
+    sleep 0.05
+  done
+  touch "$d/release" ) &
+releaser=$!
+pids+=("$releaser")
 expect 0 -v "$mp"
+wait "$releaser" || true
 grep -q "retrying in 1 s" "$d/err" || fail "no retry: $(cat "$d/err")"
 ! mounted "$mp" || fail "still mounted after the retries"
 wait "$fake" "$holder" || true

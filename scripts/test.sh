@@ -25,7 +25,7 @@ echo "==> make check"
 make -C build -j2 check || { show_failures build; exit 1; }
 
 echo "==> make check-valgrind"
-make -C build check-valgrind || { show_failures build; exit 1; }
+make -C build -j2 check-valgrind || { show_failures build; exit 1; }
 
 echo "==> fuzz smoke (libFuzzer + ASan + UBSan, 10 s per parser)"
 make -C build check-fuzz FUZZ_SECONDS=10
@@ -39,6 +39,6 @@ for i in images images-native; do
 done
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-make -C build-sanitize check-sanitize || { show_failures build-sanitize; exit 1; }
+make -C build-sanitize -j2 check-sanitize || { show_failures build-sanitize; exit 1; }
 
 echo "==> all tests passed in $(( $(date +%s) - start )) s"

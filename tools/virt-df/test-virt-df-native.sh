@@ -8,8 +8,15 @@
 # test-virt-df-images-*.sh and test-virt-df-modes.sh, where the native
 # engine is the default.  btrfs.img is not added here: with two btrfs
 # filesystems in one guest the reference's subvolume names race, see
-# compare_virt_df.)  Every mode (plain, -h, -i, --csv, --csv -i) is
-# compared byte for byte; --json against our own --appliance run.
+# compare_virt_df.)  Plain, -h, -i and --csv are compared byte for byte;
+# --json against our own --appliance run.  Not --csv -i: it prints the
+# numbers -i prints (inode counts, exact, and a percentage computed from
+# them) in another layout, which test-virt-df-modes.sh compares on the
+# ordinary images; here it would cost one more reference launch with all
+# 17 disks (~100 s under TCG) without checking another number of the
+# native engine.  (--csv does check more than plain: its Use% has a
+# decimal, and plain's 1K-blocks are truncated when the block size is
+# below 1 KiB.)
 set -e
 . "$abs_top_builddir/tests/functions.sh"
 require_images
@@ -36,7 +43,6 @@ compare_virt_df "all images" "${args[@]}"
 compare_virt_df "all images, -h" -h "${args[@]}"
 compare_virt_df "all images, -i" -i "${args[@]}"
 compare_virt_df "all images, --csv" --csv "${args[@]}"
-compare_virt_df "all images, --csv -i" --csv -i "${args[@]}"
 
 d="$(mktemp -d)"
 trap 'rm -rf "$d"' EXIT
